@@ -1,0 +1,101 @@
+// Benchmark: in one process and one run, measures the parse-only rate of an input (reader only)
+// and the end-to-end rate of a full analysis of the same input (parse + profiler + detections +
+// Redis writes + output files, with a private redis-server), plus peak RSS, and prints the ratio.
+// Usage: node dist/bench/run.js <conn.log or Zeek dir> [--runs N]
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runAnalysis } from '../core/analysis.js';
+import { parseCli } from '../core/cli.js';
+import { loadConfig } from '../core/config.js';
+import { Printer } from '../core/console.js';
+import { prepareOutputDir } from '../core/outputDir.js';
+import { findFreeSlipsPort } from '../core/redisServer.js';
+import { CollectingErrorSink } from '../inputs/errors.js';
+import { openInput } from '../inputs/open.js';
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function nullStream(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+async function parseOnly(input: string): Promise<{ records: number; seconds: number }> {
+  const sink = new CollectingErrorSink();
+  const reader = await openInput(input, sink);
+  const started = process.hrtime.bigint();
+  let records = 0;
+  for await (const batch of reader.batches()) records += batch.length;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (sink.problems.length > 0) console.error(`parse-only: ${sink.problems.length} bad input lines`);
+  for (const warning of sink.warnings) console.error(`parse-only: ${warning}`);
+  return { records, seconds };
+}
+
+async function endToEnd(input: string, outputDir: string): Promise<{ seconds: number; code: number }> {
+  const configPath = path.join(PROJECT_ROOT, 'config', 'slips.yaml');
+  const config = loadConfig(configPath);
+  prepareOutputDir(outputDir, { keepSlipsOutput: false });
+  const printer = new Printer({
+    verbose: 0,
+    debug: 0,
+    errorsLogPath: path.join(outputDir, 'errors.log'),
+    stdout: nullStream(),
+    stderr: process.stderr,
+    isTTY: false,
+  });
+  const port = await findFreeSlipsPort();
+  const started = process.hrtime.bigint();
+  const code = await runAnalysis({
+    cli: parseCli(['-f', input, '-o', outputDir]),
+    config,
+    configPath,
+    inputPath: input,
+    outputDir,
+    printer,
+    projectRoot: PROJECT_ROOT,
+    redisPort: port,
+    command: `bench ${input}`,
+  });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, code };
+}
+
+async function main(): Promise<void> {
+  const input = process.argv[2];
+  if (input === undefined || !fs.existsSync(input)) {
+    console.error('usage: node dist/bench/run.js <conn.log or Zeek dir>');
+    process.exitCode = 2;
+    return;
+  }
+  const inputPath = path.resolve(input);
+  const sizeMb = fs.statSync(inputPath).size / 1e6;
+  console.log(`input: ${inputPath} (${sizeMb.toFixed(0)} MB), node ${process.version}, ${os.cpus().length} cores`);
+
+  const parse = await parseOnly(inputPath);
+  const parseRate = parse.records / parse.seconds;
+  const rssAfterParse = peakRssMb();
+  console.log(`parse-only : ${parse.records} records in ${parse.seconds.toFixed(2)} s = ${Math.round(parseRate)} flows/s (peak RSS ${rssAfterParse.toFixed(0)} MB)`);
+
+  const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slips-bench-'));
+  try {
+    const e2e = await endToEnd(inputPath, outputDir);
+    const e2eRate = parse.records / e2e.seconds;
+    const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8').split('\n').filter(Boolean).length;
+    console.log(`end-to-end : ${parse.records} records in ${e2e.seconds.toFixed(2)} s = ${Math.round(e2eRate)} flows/s (exit ${e2e.code}, ${alerts} alerts.log lines)`);
+    console.log('pkts/s     : n/a (conn.log input carries no packets; the pcap analyzer adds this figure)');
+    console.log(`peak RSS   : ${peakRssMb().toFixed(0)} MB`);
+    console.log(`ratio end-to-end / parse-only: ${(e2eRate / parseRate).toFixed(2)}`);
+    console.log(`targets: end-to-end >= 150000 flows/s, ratio >= 0.5, peak RSS <= 400 MB`);
+  } finally {
+    fs.rmSync(outputDir, { recursive: true, force: true });
+  }
+}
+
+await main();

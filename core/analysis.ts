@@ -1,0 +1,274 @@
+// One analysis run: Redis up, input opened, records pushed through the engine, progress printed,
+// outputs written, and a clean shutdown on end of input or on SIGINT / SIGTERM (a second signal
+// forces the exit; a stuck shutdown is forced after 2 s).
+
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { CliOptions } from './cli.js';
+import { OUR_VERSION, SLIPS_COMPAT_VERSION } from './cli.js';
+import type { SlipsConfig } from './config.js';
+import type { Printer } from './console.js';
+import { Engine } from './engine.js';
+import type { EvidenceType } from './evidence.js';
+import { formatWidth, humanTime } from './format/time.js';
+import { SharedKnowledge } from './knowledge.js';
+import { writeMetadata, appendEndDate } from './outputDir.js';
+import { AnalysisOutputs } from './outputListener.js';
+import { RedisWriter } from './redisWriter.js';
+import { connectExternal, recordServer, removeServer, startPrivateRedis, type RedisServerHandle } from './redisServer.js';
+import { DETECTORS } from '../detections/index.js';
+import { formatProblem, type ErrorSink } from '../inputs/errors.js';
+import { UnsupportedInputError, openInput } from '../inputs/open.js';
+
+export interface AnalysisRequest {
+  cli: CliOptions;
+  config: SlipsConfig;
+  configPath: string;
+  inputPath: string;
+  outputDir: string;
+  printer: Printer;
+  projectRoot: string;
+  /** Port of the private server to start; undefined with an external Redis. */
+  redisPort: number | undefined;
+  command: string;
+}
+
+/** How often records are written to Redis (ms). */
+const FLUSH_INTERVAL_MS = 500;
+/** How often the progress line is printed (ms). */
+const STATS_INTERVAL_MS = 5000;
+/** A shutdown that takes longer than this is forced. */
+const SHUTDOWN_DEADLINE_MS = 2000;
+
+export async function runAnalysis(request: AnalysisRequest): Promise<number> {
+  const { cli, config, printer, outputDir } = request;
+  const startedAt = Date.now();
+
+  // --- Input first: a wrong input must not start anything
+  let badRecords = 0;
+  const sink: ErrorSink = {
+    badInput(problem) {
+      badRecords += 1;
+      printer.error('input', formatProblem(problem));
+    },
+    warn(message) {
+      printer.print('input', message);
+    },
+  };
+  let reader;
+  try {
+    reader = await openInput(request.inputPath, sink);
+  } catch (error) {
+    printer.error('main', (error as Error).message);
+    await printer.close();
+    return error instanceof UnsupportedInputError ? 2 : 1;
+  }
+
+  // --- Redis
+  let server: RedisServerHandle | undefined;
+  let redis: Redis;
+  try {
+    if (request.redisPort === undefined) {
+      redis = new Redis({ ...connectExternal(config.redis.external), lazyConnect: true, maxRetriesPerRequest: 2 });
+      await redis.connect();
+      if (config.redis.flush_external) await redis.flushdb();
+      printer.print('main', `Using external redis server ${config.redis.external}`);
+    } else {
+      server = await startPrivateRedis({ port: request.redisPort, outputDir, save: cli.save });
+      await recordServer({
+        input: request.inputPath, port: server.port, serverPid: server.pid,
+        zeekDir: '', outputDir, slipsPid: process.pid, isDaemon: false, saveDb: cli.save,
+      });
+      redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 2 });
+      await redis.connect();
+      if (config.parameters.deletePrevdb) await redis.flushdb();
+      printer.print('main', `Using redis server on port: ${server.port}`, 1, 0);
+    }
+  } catch (error) {
+    printer.error('main', (error as Error).message);
+    await server?.stop({});
+    await printer.close();
+    return 1;
+  }
+
+  // --- Engine, outputs
+  const stopRedis = async (): Promise<void> => {
+    if (server === undefined) {
+      redis.disconnect();
+      return;
+    }
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+    await server.stop({ saveTo: path.join(outputDir, 'databases', 'dump.rdb') });
+    await removeServer(server.port, server.pid);
+    printer.print('main', `Killed Redis server on port ${server.port}.`);
+  };
+
+
+  writeMetadata(outputDir, {
+    configPath: request.configPath,
+    command: request.command,
+    input: request.inputPath,
+    startDate: new Date(startedAt),
+  });
+  const width = config.parameters.time_window_width;
+  const knowledge = new SharedKnowledge(path.join(request.projectRoot, 'config'));
+  const outputs = new AnalysisOutputs({
+    outputDir,
+    printer,
+    timeline: cli.testing,
+    redisTimelineCap: config.redis.timeline_max_flows_per_tw,
+    humanTimestamps: config.modules.timeline_human_timestamp,
+    knowledge,
+    analysisDirection: config.parameters.analysis_direction,
+    clientIps: config.parameters.client_ips,
+  });
+  const engine = new Engine({
+    detection: {
+      longConnectionThreshold: config.flow_alerts.long_connection_threshold,
+      sshSuccessfulDetectionThreshold: config.flow_alerts.ssh_succesful_detection_threshold,
+      dataExfiltrationThreshold: config.flow_alerts.data_exfiltration_threshold,
+      entropyThreshold: config.flow_alerts.entropy_threshold,
+      pastebinDownloadThreshold: config.flow_alerts.pastebin_download_threshold,
+      sshAttemptThreshold: config.brute_force_detector.ssh_attempt_threshold,
+      clientIps: config.parameters.client_ips,
+      timeWindowWidth: width,
+    },
+    onlyOneTw: config.parameters.onlyOneTw,
+    analysisDirection: config.parameters.analysis_direction,
+    evidenceThreshold: config.detection.evidence_detection_threshold,
+    disabledDetections: new Set(config.DisabledAlerts.disabled_detections as EvidenceType[]),
+    interfaceName: 'default',
+    detectors: DETECTORS,
+    knowledge,
+    listener: outputs,
+    onConn: (flow, state, tw) => outputs.conn(flow, state, tw),
+    onWindowClosed: (tw) => {
+      outputs.windowClosed(tw);
+      writer.windowClosed(tw);
+    },
+  });
+  const writer = new RedisWriter(redis, engine.profiler, { timelineCap: config.redis.timeline_max_flows_per_tw, width });
+  outputs.addListener(writer);
+
+  await writer.writeAnalysis({
+    name: request.inputPath,
+    input_type: reader.inputType,
+    output_dir: outputDir,
+    slips_version: SLIPS_COMPAT_VERSION,
+    version: OUR_VERSION,
+    analysis_start: new Date(startedAt).toISOString(),
+    evidence_detection_threshold: config.detection.evidence_detection_threshold,
+    time_window_width: width,
+    pid: process.pid,
+    redis_port: server?.port ?? config.redis.external,
+    ...(reader.totalLines !== undefined ? { total_flows: reader.totalLines } : {}),
+  });
+  await redis.set('will_slips_have_more_flows', 1);
+  printer.print('evidence_handler', `Using threshold: ${engine.evidence.alertThreshold}`, 2, 0);
+  printer.print('main', `Storing Slips logs in ${outputDir}`);
+
+  // --- Signals
+  let stopping = false;
+  let forced = false;
+  const force = (why: string): void => {
+    if (forced) return;
+    forced = true;
+    process.stderr.write(`${why}\n`);
+    if (server !== undefined) {
+      try {
+        // Its row in running_slips_info.txt stays; -k drops rows whose server is gone.
+        process.kill(server.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      force('Second signal received, forcing the exit.');
+      return;
+    }
+    stopping = true;
+    printer.print('main', signal === 'SIGTERM' ? 'SIGTERM received, shutting down slips.' : 'Stopping Slips');
+    reader.stop();
+    setTimeout(() => force('Shutdown took longer than 2 s, forcing the exit.'), SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // --- Main loop
+  const widthText = formatWidth(width);
+  let lastStats = Date.now();
+  let lastFlush = Date.now();
+  let flowsAtLastStats = 0;
+  const seenSinceStats = new Set<string>();
+  const statsLine = (): string => {
+    const total = reader.totalLines;
+    const processed = reader.linesRead;
+    let percent = '';
+    if (total !== undefined && total > 0) {
+      const value = (processed / total) * 100;
+      percent = ` Analyzed Flows: ${value < 1 ? value.toFixed(1) : Math.floor(value)}%.`;
+    }
+    const elapsedMin = (Date.now() - lastStats) / 60000;
+    const perMinute = elapsedMin > 0 ? Math.round((engine.recordsProcessed - flowsAtLastStats) / elapsedMin) : 0;
+    return `[${humanTime(Date.now() / 1000)}] Total analyzed IPs: ${engine.profiler.profileCount}.${percent} ` +
+      `Evidence: ${engine.evidence.evidenceCount}. Number of IPs seen in the last (${widthText}): ${seenSinceStats.size}. ` +
+      `Analyzed ${perMinute} flows/min.`;
+  };
+
+  let exitCode = 0;
+  try {
+    for await (const batch of reader.batches()) {
+      engine.processBatch(batch);
+      for (const record of batch) seenSinceStats.add(record.saddr);
+      const now = Date.now();
+      if (now - lastFlush >= FLUSH_INTERVAL_MS) {
+        lastFlush = now;
+        await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
+      }
+      if (now - lastStats >= STATS_INTERVAL_MS) {
+        printer.statsLine(statsLine());
+        lastStats = now;
+        flowsAtLastStats = engine.recordsProcessed;
+        seenSinceStats.clear();
+      }
+      if (stopping) break;
+    }
+  } catch (error) {
+    printer.error('main', `Analysis stopped: ${(error as Error).message}`);
+    exitCode = 1;
+  }
+
+  // --- Shutdown
+  try {
+    engine.finish();
+    printer.print('input', `Stopping. Total lines read: ${reader.linesRead}`, 2, 0);
+    if (badRecords > 0) printer.print('input', `${badRecords} bad input lines were skipped (see ${config.output.stderr}).`);
+    await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
+    await writer.drain();
+    await writer.writeAnalysis({ analysis_end: new Date().toISOString(), file_start: engine.profiler.origin ?? 0 });
+    await redis.set('will_slips_have_more_flows', 0);
+    await redis.publish('control_channel', JSON.stringify({ text: 'stop_slips', version: SLIPS_COMPAT_VERSION }));
+  } catch (error) {
+    printer.error('main', `Could not write the last results to Redis: ${(error as Error).message}`);
+    exitCode = 1;
+  }
+  await outputs.close();
+  printer.statsLine(statsLine(), true);
+  printer.print('main', `Total analyzed IPs: ${engine.profiler.profileCount}.`, 1, 0);
+  appendEndDate(outputDir, new Date());
+  await stopRedis().catch((error: Error) => {
+    printer.error('main', `Could not stop the Redis server: ${error.message}`);
+  });
+  printer.print('main', `Analysis of ${request.inputPath} finished in ${((Date.now() - startedAt) / 60000).toFixed(2)} minutes`);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await printer.close();
+  return exitCode;
+}

@@ -1,0 +1,101 @@
+// The contract between the core and every detection: a detector is a set of pure handlers over
+// (record, state) that emit evidence through the host. Detectors do no I/O: data files (port names,
+// org ports) and configuration arrive through DetectionHost. State lives in bags the core owns
+// (per profile + time window, per profile), so it is dropped when the time window closes.
+
+import type { EvidenceInput, EvidenceType } from '../core/evidence.js';
+import type { FlowKind, RecordOf } from '../inputs/records.js';
+import type { InterpretedState } from '../inputs/state.js';
+
+/** Configuration values detections read (slips.yaml keys, already validated). */
+export interface DetectionConfig {
+  /** flow_alerts.long_connection_threshold, seconds. */
+  longConnectionThreshold: number;
+  /** flow_alerts.ssh_succesful_detection_threshold, bytes. */
+  sshSuccessfulDetectionThreshold: number;
+  /** flow_alerts.data_exfiltration_threshold, MB. */
+  dataExfiltrationThreshold: number;
+  /** flow_alerts.entropy_threshold. */
+  entropyThreshold: number;
+  /** flow_alerts.pastebin_download_threshold, bytes. */
+  pastebinDownloadThreshold: number;
+  /** brute_force_detector.ssh_attempt_threshold. */
+  sshAttemptThreshold: number;
+  /** parameters.client_ips. */
+  clientIps: string[];
+  /** parameters.time_window_width, seconds. */
+  timeWindowWidth: number;
+}
+
+/** Facts shared by all detectors, maintained by the core from data files and traffic. */
+export interface Knowledge {
+  /** Service name for "<port>/<proto>" from services.csv, or undefined. */
+  portName(port: number, proto: string): string | undefined;
+  /** True when the port/proto is used by a known organisation and daddr belongs to it. */
+  isOrgPort(port: number, proto: string, daddr: string): boolean;
+  /** The learned local network (CIDR), or undefined while unknown. */
+  localNetwork(): string | undefined;
+  /** The gateway IP, or undefined while unknown. */
+  gatewayIp(): string | undefined;
+  /** FTP data ports learned from ftp.log. */
+  isFtpDataPort(port: number): boolean;
+}
+
+export interface TimeWindowInfo {
+  number: number;
+  /** Unix seconds. */
+  start: number;
+  end: number;
+}
+
+/** Per-record context: which profile and time window the record was stored under. */
+export interface FlowContext {
+  /** The IP of the profile that owns the record (saddr for outgoing traffic). */
+  readonly profileIp: string;
+  readonly tw: TimeWindowInfo;
+  /** Interpreted state of a conn record ('Not Established' for other kinds). */
+  readonly state: InterpretedState;
+  /** State bag of this detector for this profile + time window (dropped when the window closes). */
+  twState<T>(key: string, init: () => T): T;
+  /** State bag of this detector for this profile (lives as long as the profile). */
+  profileState<T>(key: string, init: () => T): T;
+  /** Marks the profile as a port scanner in this time window (suppresses UNKNOWN_PORT). */
+  markPortScanner(): void;
+  isPortScanner(): boolean;
+}
+
+/** Context when a time window closes. */
+export interface ClosedTimeWindow {
+  readonly profileIp: string;
+  readonly tw: TimeWindowInfo;
+  twState<T>(key: string): T | undefined;
+}
+
+export interface DetectionHost {
+  readonly config: DetectionConfig;
+  readonly knowledge: Knowledge;
+  /** Emit one evidence. Returns its id. */
+  emit(evidence: EvidenceInput): string;
+  /** Emit evidence that describe the same event (e.g. SRC and DST roles); they are linked via rel_id. */
+  emitPair(first: EvidenceInput, second: EvidenceInput): void;
+}
+
+export type RecordHandlers = {
+  [K in FlowKind]?: (record: RecordOf<K>, ctx: FlowContext) => void;
+};
+
+export interface Detector {
+  /** Short family name, e.g. 'portscan'. */
+  readonly name: string;
+  /** Evidence types this detector can emit. */
+  readonly evidenceTypes: readonly EvidenceType[];
+  readonly handlers: RecordHandlers;
+  /** Network time moved forward (max ts seen): resolve pending checks that are due. */
+  advanceTime?(networkTime: number): void;
+  /** A profile's time window closed (its state bags are dropped right after). */
+  timeWindowClosed?(closed: ClosedTimeWindow): void;
+  /** End of input: resolve everything still pending. */
+  finish?(): void;
+}
+
+export type DetectorFactory = (host: DetectionHost) => Detector;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmark (npm run bench): bootstraps (redis-server, node modules, build), generates
+# bench/data/conn.log (1M flows, seed 42) when it is missing, then runs the benchmark on it.
+# Extra arguments go to bench/run.js.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+cd "$ROOT"
+
+"$ROOT/scripts/bootstrap.sh" redis-server
+
+DATA=bench/data/conn.log
+if [[ ! -f $DATA ]]; then
+  node dist/bench/generateConnLog.js --flows 1000000 --out "$DATA" --seed 42
+fi
+
+exec node --expose-gc dist/bench/run.js "$DATA" "$@"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Slips entry point: bootstraps what the run needs (redis-server always; nfdump for nfdump/nfcap
+# input, tcpdump for live interfaces; node modules and build when stale), then runs the core CLI
+# with the same arguments. Works from any directory: relative paths are resolved by the CLI
+# against the caller's cwd.
+set -euo pipefail
+
+DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+
+packages=(redis-server)
+for arg in "$@"; do
+  case "$arg" in
+    -i | --interface | -ap | --access-point) packages+=(tcpdump) ;;
+    *nfdump* | *nfcap*) packages+=(nfdump) ;;
+  esac
+done
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+
+"$DIR/scripts/bootstrap.sh" "${packages[@]}"
+exec node "$DIR/dist/core/main.js" "$@"
