@@ -85,7 +85,8 @@ export class AnalysisOutputs implements EvidenceListener {
     if (activity === undefined) return;
     if (cap > 0) {
       const pending = tw.pendingTimeline;
-      pending.push([flow.ts, JSON.stringify({ ...activity, uid: flow.uid, ts: flow.ts })]);
+      const json = JSON.stringify(activity);
+      pending.push([flow.ts, `${json.slice(0, -1)},"uid":${JSON.stringify(flow.uid)},"ts":${flow.ts}}`]);
       if (pending.length >= 2 * cap) pending.splice(0, pending.length - cap);
     }
     this.timelineFile?.write(tw.profile.ip, activity);

@@ -10,8 +10,31 @@ import type { InterpretedState } from '../inputs/state.js';
 export const AGG_DIMENSIONS = ['dport:client', 'daddr:client', 'dport:server', 'saddr:server'] as const;
 export type AggDimension = (typeof AGG_DIMENSIONS)[number];
 
-/** flows, pkts, bytes of one aggregate bucket. */
-export type AggCounters = [number, number, number];
+/** Dense index per transport name, so buckets are found without building strings per flow. */
+const protoIndexes = new Map<string, number>();
+function protoIndex(proto: string): number {
+  let index = protoIndexes.get(proto);
+  if (index === undefined) {
+    index = protoIndexes.size;
+    protoIndexes.set(proto, index);
+  }
+  return index;
+}
+
+/** Counters of one aggregate member: `<proto>/<key>/<est|notest>` of one dimension. */
+export class AggBucket {
+  flows = 0;
+  pkts = 0;
+  bytes = 0;
+  /** Changed since the last write. */
+  changed = false;
+  /** Written to Redis at least once while the window was open. */
+  written = false;
+  constructor(readonly dimension: AggDimension, readonly member: string) {}
+}
+
+/** The buckets of one dimension: key (port or address) -> buckets by proto/state slot. */
+export type AggTable = Map<string | number, AggBucket[]>;
 
 export class TimeWindow {
   /** `profile_<ip>_timewindow<n>`: the Slips key prefix of this window. */
@@ -30,7 +53,7 @@ export class TimeWindow {
   readonly recordsByKind = new Map<string, number>();
   firstTs = Infinity;
   lastTs = -Infinity;
-  readonly aggregates = new Map<AggDimension, Map<string, AggCounters>>();
+  readonly aggregates = new Map<AggDimension, AggTable>();
   /** True once a closed window's aggregates were written and freed. */
   aggregatesReleased = false;
   /** Timeline entries not yet written to Redis: [ts, activity JSON]. */
@@ -50,8 +73,10 @@ export class TimeWindow {
   evidenceCount = 0;
   /** alert id -> evidence ids (Slips' `alerts` field of `<p>_<tw>`). */
   readonly alerts = new Map<string, string[]>();
-  /** Members of each aggregate changed since the last write. */
-  readonly changedAggregateKeys = new Map<AggDimension, Set<string>>();
+  /** Aggregate buckets changed since the last write. */
+  changedBuckets: AggBucket[] = [];
+  /** Buckets written per dimension while open (capped, see the Redis writer). */
+  readonly writtenBuckets = new Map<AggDimension, number>();
   /** Queued for the next Redis write. */
   dirty = false;
   closed = false;
@@ -66,25 +91,31 @@ export class TimeWindow {
     this.key = `${profile.key}_${this.twid}`;
   }
 
-  /** Count one flow in an aggregate bucket and remember the bucket changed. */
-  bump(dimension: AggDimension, key: string, pkts: number, bytes: number): void {
-    let map = this.aggregates.get(dimension);
-    let changed = this.changedAggregateKeys.get(dimension);
-    if (map === undefined || changed === undefined) {
-      map = new Map();
-      changed = new Set();
-      this.aggregates.set(dimension, map);
-      this.changedAggregateKeys.set(dimension, changed);
+  /** Count one flow in the bucket (dimension, proto, key, est) and remember the bucket changed. */
+  bump(dimension: AggDimension, proto: string, key: string | number, established: boolean, pkts: number, bytes: number): void {
+    let table = this.aggregates.get(dimension);
+    if (table === undefined) {
+      table = new Map();
+      this.aggregates.set(dimension, table);
     }
-    const counters = map.get(key);
-    if (counters === undefined) {
-      map.set(key, [1, pkts, bytes]);
-    } else {
-      counters[0] += 1;
-      counters[1] += pkts;
-      counters[2] += bytes;
+    let slots = table.get(key);
+    if (slots === undefined) {
+      slots = [];
+      table.set(key, slots);
     }
-    changed.add(key);
+    const slot = protoIndex(proto) * 2 + (established ? 1 : 0);
+    let bucket = slots[slot];
+    if (bucket === undefined) {
+      bucket = new AggBucket(dimension, `${proto}/${key}/${established ? 'est' : 'notest'}`);
+      slots[slot] = bucket;
+    }
+    bucket.flows += 1;
+    bucket.pkts += pkts;
+    bucket.bytes += bytes;
+    if (!bucket.changed) {
+      bucket.changed = true;
+      this.changedBuckets.push(bucket);
+    }
   }
 }
 
@@ -102,6 +133,8 @@ export class Profile {
   mac = '';
   /** Queued for the next Redis write. */
   dirty = false;
+  /** The window the last record of this profile went to (most records go to the same one). */
+  currentWindow: TimeWindow | undefined;
 
   constructor(readonly ip: string, readonly firstTs: number) {
     this.key = `profile_${ip}`;
@@ -153,6 +186,10 @@ export class Profiler {
 
   /** The time window of a profile that contains ts, created (and reopened) on demand. */
   windowOf(profile: Profile, ts: number): TimeWindow {
+    const current = profile.currentWindow;
+    if (current !== undefined && !current.closed && ts >= current.start && ts < current.end && !this.numbering.onlyOneTw) {
+      return current;
+    }
     const number = this.windowNumberOf(ts);
     let tw = profile.timeWindows.get(number);
     if (tw === undefined) {
@@ -167,6 +204,7 @@ export class Profiler {
       tw.closed = false;
       this.openWindows.set(tw.key, tw);
     }
+    profile.currentWindow = tw;
     return tw;
   }
 
@@ -176,9 +214,9 @@ export class Profiler {
     const bytes = flow.sbytes + flow.dbytes;
     this.countFlow(tw, flow.ts, pkts, bytes, flow.sbytes, flow.dbytes, state);
     tw.outFlows += 1;
-    const est = state === 'Established' ? 'est' : 'notest';
-    tw.bump('dport:client', `${flow.proto}/${flow.dport}/${est}`, pkts, bytes);
-    tw.bump('daddr:client', `${flow.proto}/${flow.daddr}/${est}`, pkts, bytes);
+    const established = state === 'Established';
+    tw.bump('dport:client', flow.proto, flow.dport, established, pkts, bytes);
+    tw.bump('daddr:client', flow.proto, flow.daddr, established, pkts, bytes);
   }
 
   /** Store a conn record seen from the server side (analysis_direction all: the profile is daddr). */
@@ -187,9 +225,9 @@ export class Profiler {
     const bytes = flow.sbytes + flow.dbytes;
     this.countFlow(tw, flow.ts, pkts, bytes, flow.dbytes, flow.sbytes, state);
     tw.inFlows += 1;
-    const est = state === 'Established' ? 'est' : 'notest';
-    tw.bump('dport:server', `${flow.proto}/${flow.dport}/${est}`, pkts, bytes);
-    tw.bump('saddr:server', `${flow.proto}/${flow.saddr}/${est}`, pkts, bytes);
+    const established = state === 'Established';
+    tw.bump('dport:server', flow.proto, flow.dport, established, pkts, bytes);
+    tw.bump('saddr:server', flow.proto, flow.saddr, established, pkts, bytes);
   }
 
   /** Store any other record kind (dns, http, ...): counted per kind. */
@@ -274,7 +312,7 @@ export class Profiler {
   /** After a closed window was written: free its aggregates (a reopened window keeps counting without them). */
   releaseAggregates(tw: TimeWindow): void {
     tw.aggregates.clear();
-    tw.changedAggregateKeys.clear();
+    tw.changedBuckets = [];
     tw.aggregatesReleased = true;
   }
 }

@@ -226,7 +226,8 @@ async function withClient<T>(port: number, use: (client: Redis) => Promise<T>): 
     await client.connect();
     return await use(client);
   } finally {
-    client.disconnect();
+    // Disconnecting an already closed client arms a 2 s ioredis timer that holds the process.
+    if (client.status !== 'end') client.disconnect();
   }
 }
 
@@ -408,8 +409,17 @@ async function stopServer(port: number, pid: number, saveTo: string | undefined)
   try {
     await withClient(port, async (client) => {
       if (saveTo !== undefined) await saveDatabase(client, saveTo);
-      // The server closes the connection while shutting down, so this command never gets a reply.
+      // The server closes the connection while shutting down, so this command never gets a reply;
+      // wait for the client to see the connection end.
+      const ended = new Promise<void>((resolve) => {
+        const giveUp = setTimeout(resolve, STOP_TIMEOUT_MS);
+        client.once('end', () => {
+          clearTimeout(giveUp);
+          resolve();
+        });
+      });
       await client.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+      await ended;
     });
   } catch (err) {
     failure = err;

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Alert, Evidence } from './evidence.js';
 import type { EvidenceListener } from './evidenceHandler.js';
-import { AGG_DIMENSIONS, type AggCounters, type Profiler, type TimeWindow } from './profiler.js';
+import type { AggBucket, AggDimension, Profiler, TimeWindow } from './profiler.js';
 
 /** Version tag added to every published payload (Slips' receivers check it). */
 export const PAYLOAD_VERSION = '1.1.21';
@@ -18,11 +18,16 @@ const TICK_MAX_KEYS = 1000;
 type Pipeline = ReturnType<Redis['pipeline']>;
 
 function payload(value: object): string {
-  return JSON.stringify({ ...value, version: PAYLOAD_VERSION });
+  return withVersion(JSON.stringify(value));
 }
 
-function counters(c: AggCounters): string {
-  return `${c[0]},${c[1]},${c[2]}`;
+/** Adds the version field to an already serialized JSON object. */
+function withVersion(json: string): string {
+  return `${json.slice(0, -1)},"version":"${PAYLOAD_VERSION}"}`;
+}
+
+function bucketValue(bucket: AggBucket): string {
+  return `${bucket.flows},${bucket.pkts},${bucket.bytes}`;
 }
 
 export interface RedisWriterOptions {
@@ -165,32 +170,43 @@ export class RedisWriter implements EvidenceListener {
     }
   }
 
-  /** While open: changed buckets, up to AGG_TOP_N members. Once closed: the exact top AGG_TOP_N. */
+  /**
+   * While open: the changed buckets, at most AGG_TOP_N distinct members per dimension (the first
+   * ones seen). Once closed: exactly the top AGG_TOP_N by flows (then the buckets are freed).
+   */
   private writeAggregates(pipeline: Pipeline, tw: TimeWindow): void {
-    for (const dimension of AGG_DIMENSIONS) {
-      const buckets = tw.aggregates.get(dimension);
-      const changed = tw.changedAggregateKeys.get(dimension);
-      if (buckets === undefined || changed === undefined) continue;
-      const key = `${tw.key}:agg:${dimension}`;
-      const fields: string[] = [];
-      if (tw.closed && buckets.size > AGG_TOP_N) {
-        const top = [...buckets].sort((a, b) => b[1][0] - a[1][0] || b[1][2] - a[1][2]).slice(0, AGG_TOP_N);
-        for (const [member, c] of top) fields.push(member, counters(c));
-        pipeline.del(key);
-      } else if (buckets.size <= AGG_TOP_N) {
-        for (const member of changed) fields.push(member, counters(buckets.get(member) as AggCounters));
-      } else {
-        // Over the cap while open: refresh members already written (the first AGG_TOP_N distinct ones).
-        let written = 0;
-        for (const [member, c] of buckets) {
-          if (written++ >= AGG_TOP_N) break;
-          if (changed.has(member)) fields.push(member, counters(c));
-        }
+    const fields = new Map<AggDimension, string[]>();
+    const fieldsOf = (dimension: AggDimension): string[] => {
+      let list = fields.get(dimension);
+      if (list === undefined) fields.set(dimension, (list = []));
+      return list;
+    };
+    for (const bucket of tw.changedBuckets) {
+      bucket.changed = false;
+      if (!bucket.written) {
+        const written = tw.writtenBuckets.get(bucket.dimension) ?? 0;
+        if (written >= AGG_TOP_N) continue;
+        tw.writtenBuckets.set(bucket.dimension, written + 1);
+        bucket.written = true;
       }
-      changed.clear();
-      if (fields.length > 0) pipeline.hset(key, ...fields);
+      fieldsOf(bucket.dimension).push(bucket.member, bucketValue(bucket));
     }
-    if (tw.closed) this.profiler.releaseAggregates(tw);
+    tw.changedBuckets = [];
+    if (tw.closed) {
+      for (const [dimension, table] of tw.aggregates) {
+        if ((tw.writtenBuckets.get(dimension) ?? 0) < AGG_TOP_N) continue;
+        const all: AggBucket[] = [];
+        for (const slots of table.values()) for (const bucket of slots) if (bucket !== undefined) all.push(bucket);
+        if (all.length <= AGG_TOP_N) continue;
+        all.sort((a, b) => b.flows - a.flows || b.bytes - a.bytes);
+        const top: string[] = [];
+        for (const bucket of all.slice(0, AGG_TOP_N)) top.push(bucket.member, bucketValue(bucket));
+        pipeline.del(`${tw.key}:agg:${dimension}`);
+        fields.set(dimension, top);
+      }
+      this.profiler.releaseAggregates(tw);
+    }
+    for (const [dimension, list] of fields) if (list.length > 0) pipeline.hset(`${tw.key}:agg:${dimension}`, ...list);
   }
 
   private writeEvidence(pipeline: Pipeline): void {
@@ -205,10 +221,15 @@ export class RedisWriter implements EvidenceListener {
     }
     for (const [key, list] of byWindow) {
       const fields: string[] = [];
-      for (const evidence of list) fields.push(evidence.id, JSON.stringify(evidence));
+      const published: string[] = [];
+      for (const evidence of list) {
+        const json = JSON.stringify(evidence);
+        fields.push(evidence.id, json);
+        published.push(withVersion(json));
+      }
       pipeline.hset(`${key}_evidence`, ...fields);
       pipeline.sadd(`processed_evidence_${key}`, ...list.map((e) => e.id));
-      for (const evidence of list) pipeline.publish('evidence_added', payload(evidence));
+      for (const message of published) pipeline.publish('evidence_added', message);
     }
     pipeline.hset('flows_causing_evidence', ...causes);
     pipeline.incrby('number_of_evidence', this.pendingEvidence.length);

@@ -14,19 +14,10 @@ function networks(list: readonly string[]): Cidr[] {
   return list.map((cidr) => ipaddr.parseCIDR(cidr));
 }
 
-const PRIVATE_V4 = networks([
-  '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4',
-  '255.255.255.255/32',
-]);
 const PRIVATE_V6 = networks(['::1/128', 'fc00::/7', 'fe80::/10']);
-const MULTICAST_V4 = networks(['224.0.0.0/4']);
 const MULTICAST_V6 = networks(['ff00::/8']);
-const LINK_LOCAL_V4 = networks(['169.254.0.0/16']);
 const LINK_LOCAL_V6 = networks(['fe80::/10']);
-const LOOPBACK_V4 = networks(['127.0.0.0/8']);
 const LOOPBACK_V6 = networks(['::1/128']);
-const RESERVED_V4 = networks(['240.0.0.0/4']);
 const RESERVED_V6 = networks([
   '::/8', '100::/8', '200::/7', '400::/6', '800::/5', '1000::/4', '4000::/3', '6000::/3', '8000::/3',
   'a000::/3', 'c000::/3', 'e000::/4', 'f000::/5', 'f800::/6', 'fe00::/9',
@@ -43,29 +34,71 @@ function inAny(address: Address, list: readonly Cidr[]): boolean {
   return list.some((network) => address.match(network));
 }
 
-function classify(ip: string): number {
-  const version = isIP(ip);
-  if (version === 0) return 0;
-  const address = ipaddr.parse(ip);
-  const v4 = version === 4;
+/** Dotted-quad IPv4 to its octets, or undefined when ip is not a plain IPv4 address. */
+function ipv4Octets(ip: string): [number, number, number, number] | undefined {
+  const octets: [number, number, number, number] = [0, 0, 0, 0];
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const code = ip.charCodeAt(i);
+    if (code === 46 /* . */) {
+      if (digits === 0 || part === 3) return undefined;
+      octets[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57 && digits < 3) {
+      if (digits === 1 && value === 0) return undefined; // no leading zeros, as Python
+      value = value * 10 + (code - 48);
+      digits += 1;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || part !== 3) return undefined;
+  octets[3] = value;
+  return octets.every((octet) => octet <= 255) ? octets : undefined;
+}
+
+/** IPv4 classification by plain octet comparisons (the hot path: no parsing library, no memo). */
+function classifyV4([a, b, c]: readonly number[]): number {
   let flags = VALID;
-  if (inAny(address, v4 ? PRIVATE_V4 : PRIVATE_V6)) flags |= PRIVATE;
-  if (inAny(address, v4 ? MULTICAST_V4 : MULTICAST_V6)) flags |= MULTICAST;
-  if (inAny(address, v4 ? LINK_LOCAL_V4 : LINK_LOCAL_V6)) flags |= LINK_LOCAL;
-  if (inAny(address, v4 ? LOOPBACK_V4 : LOOPBACK_V6)) flags |= LOOPBACK;
-  if (inAny(address, v4 ? RESERVED_V4 : RESERVED_V6)) flags |= RESERVED;
+  const isPrivate =
+    a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 0 && (c === 0 || c === 2)) || (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) || (a === 198 && b === 51 && c === 100) ||
+    (a === 203 && b === 0 && c === 113) || a >= 240;
+  if (isPrivate) flags |= PRIVATE;
+  if (a >= 224 && a <= 239) flags |= MULTICAST;
+  if (a === 169 && b === 254) flags |= LINK_LOCAL;
+  if (a === 127) flags |= LOOPBACK;
+  if (a >= 240) flags |= RESERVED;
   return flags;
 }
 
-/** Classification memo: detectors ask about the same few addresses for every flow. */
+function classifyV6(ip: string): number {
+  if (isIP(ip) !== 6) return 0;
+  const address = ipaddr.parse(ip);
+  let flags = VALID;
+  if (inAny(address, PRIVATE_V6)) flags |= PRIVATE;
+  if (inAny(address, MULTICAST_V6)) flags |= MULTICAST;
+  if (inAny(address, LINK_LOCAL_V6)) flags |= LINK_LOCAL;
+  if (inAny(address, LOOPBACK_V6)) flags |= LOOPBACK;
+  if (inAny(address, RESERVED_V6)) flags |= RESERVED;
+  return flags;
+}
+
+/** IPv6 classification memo: detectors ask about the same few addresses for every flow. */
 const MEMO_LIMIT = 65_536;
 const memo = new Map<string, number>();
 
 function flagsOf(ip: string): number {
+  const octets = ipv4Octets(ip);
+  if (octets !== undefined) return classifyV4(octets);
   let flags = memo.get(ip);
   if (flags === undefined) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
-    flags = classify(ip);
+    flags = classifyV6(ip);
     memo.set(ip, flags);
   }
   return flags;

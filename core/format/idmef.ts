@@ -43,7 +43,11 @@ export function pythonFloat(value: number): string {
   return fixed.includes('.') ? fixed : `${fixed}.0`;
 }
 
+/** Characters json.dumps writes as they are (printable ASCII except `"` and `\\`). */
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+
 function pythonString(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   let out = '"';
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

@@ -28,14 +28,20 @@ function roundHalfEven(value: number): number {
   return rounded;
 }
 
-/** Splits unix seconds into local calendar fields the way datetime.fromtimestamp does. */
-function localTime(ts: number): LocalTime {
+/** Whole seconds and microseconds of unix seconds, rounded as datetime.fromtimestamp does. */
+function splitSeconds(ts: number): [number, number] {
   let whole = Math.floor(ts);
   let microsecond = roundHalfEven((ts - whole) * 1e6);
   if (microsecond >= 1_000_000) {
     whole += 1;
     microsecond -= 1_000_000;
   }
+  return [whole, microsecond];
+}
+
+/** Splits unix seconds into local calendar fields the way datetime.fromtimestamp does. */
+function localTime(ts: number): LocalTime {
+  const [whole, microsecond] = splitSeconds(ts);
   const date = new Date(whole * 1000);
   const fields = {
     year: date.getFullYear(),
@@ -88,17 +94,52 @@ export function strftime(ts: number, format: string): string {
   });
 }
 
+/**
+ * The per-second parts of a rendering, cached for the last second seen: flows arrive in time order,
+ * so most timestamps share their second with the previous one (this is on the per-flow path).
+ */
+interface SecondParts {
+  second: number;
+  /** `YYYY/MM/DD HH:MM:SS` */
+  alertsPrefix: string;
+  /** `+0100` */
+  alertsZone: string;
+  /** `YYYY-MM-DDTHH:MM:SS` */
+  isoPrefix: string;
+  /** `+01:00` */
+  isoZone: string;
+}
+
+let lastSecond: SecondParts | undefined;
+
+function partsOf(ts: number): [SecondParts, number] {
+  const [whole, microsecond] = splitSeconds(ts);
+  if (lastSecond === undefined || lastSecond.second !== whole) {
+    const t = localTime(whole);
+    const date = `${pad(t.year, 4)}/${pad(t.month, 2)}/${pad(t.day, 2)}`;
+    const time = `${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}`;
+    lastSecond = {
+      second: whole,
+      alertsPrefix: `${date} ${time}`,
+      alertsZone: formatOffset(t.offsetSeconds, ''),
+      isoPrefix: `${date.replaceAll('/', '-')}T${time}`,
+      isoZone: formatOffset(t.offsetSeconds, ':'),
+    };
+  }
+  return [lastSecond, microsecond];
+}
+
 /** `2023/11/24 13:16:57.314165+0100`: evidence timestamps, slips.log prefixes, "real time". */
 export function alertsFormat(ts: number): string {
-  return strftime(ts, ALERTS_FORMAT);
+  const [parts, microsecond] = partsOf(ts);
+  return `${parts.alertsPrefix}.${pad(microsecond, 6)}${parts.alertsZone}`;
 }
 
 /** Python `datetime.isoformat()` of the local aware datetime: `2019-04-04T16:23:00.325010+02:00` (no fraction when 0). */
 export function isoLocal(ts: number): string {
-  const t = localTime(ts);
-  const fraction = t.microsecond === 0 ? '' : `.${pad(t.microsecond, 6)}`;
-  return `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}` +
-    `${fraction}${formatOffset(t.offsetSeconds, ':')}`;
+  const [parts, microsecond] = partsOf(ts);
+  const fraction = microsecond === 0 ? '' : `.${pad(microsecond, 6)}`;
+  return `${parts.isoPrefix}${fraction}${parts.isoZone}`;
 }
 
 /** `%Y/%m/%d %H:%M:%S`: stats line, time-window limits in the CLI alert. */
