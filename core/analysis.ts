@@ -206,7 +206,6 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   let lastStats = Date.now();
   let lastFlush = Date.now();
   let flowsAtLastStats = 0;
-  const seenSinceStats = new Set<string>();
   const statsLine = (): string => {
     const total = reader.totalLines;
     const processed = reader.linesRead;
@@ -218,7 +217,8 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     const elapsedMin = (Date.now() - lastStats) / 60000;
     const perMinute = elapsedMin > 0 ? Math.round((engine.recordsProcessed - flowsAtLastStats) / elapsedMin) : 0;
     return `[${humanTime(Date.now() / 1000)}] Total analyzed IPs: ${engine.profiler.profileCount}.${percent} ` +
-      `Evidence: ${engine.evidence.evidenceCount}. Number of IPs seen in the last (${widthText}): ${seenSinceStats.size}. ` +
+      `Evidence: ${engine.evidence.evidenceCount}. Number of IPs seen in the last (${widthText}): ` +
+      `${engine.profiler.profilesActiveSince(engine.networkTime - width)}. ` +
       `Analyzed ${perMinute} flows/min.`;
   };
 
@@ -226,7 +226,6 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   try {
     for await (const batch of reader.batches()) {
       engine.processBatch(batch);
-      for (const record of batch) seenSinceStats.add(record.saddr);
       const now = Date.now();
       if (now - lastFlush >= FLUSH_INTERVAL_MS) {
         lastFlush = now;
@@ -236,7 +235,6 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
         printer.statsLine(statsLine());
         lastStats = now;
         flowsAtLastStats = engine.recordsProcessed;
-        seenSinceStats.clear();
       }
       if (stopping) break;
     }

@@ -126,6 +126,8 @@ export class Profile {
   /** Detector state that lives as long as the profile. */
   readonly detectorState = new Map<string, unknown>();
   flows = 0;
+  /** Timestamp of the newest record stored for the profile. */
+  lastTs = 0;
   evidenceCount = 0;
   alertCount = 0;
   /** Highest window score seen (see TimeWindow.totalThreat). */
@@ -164,6 +166,13 @@ export class Profiler {
 
   get profileCount(): number {
     return this.profiles.size;
+  }
+
+  /** Profiles with a record newer than `since` (network time). */
+  profilesActiveSince(since: number): number {
+    let active = 0;
+    for (const profile of this.profiles.values()) if (profile.lastTs >= since) active += 1;
+    return active;
   }
 
   /** The profile of an IP, created on first sight. */
@@ -233,6 +242,7 @@ export class Profiler {
   /** Store any other record kind (dns, http, ...): counted per kind. */
   storeRecord(tw: TimeWindow, kind: string, ts: number): void {
     tw.recordsByKind.set(kind, (tw.recordsByKind.get(kind) ?? 0) + 1);
+    if (ts > tw.profile.lastTs) tw.profile.lastTs = ts;
     if (ts < tw.firstTs) tw.firstTs = ts;
     if (ts > tw.lastTs) tw.lastTs = ts;
     this.markDirty(tw);
@@ -250,6 +260,7 @@ export class Profiler {
     if (ts < tw.firstTs) tw.firstTs = ts;
     if (ts > tw.lastTs) tw.lastTs = ts;
     tw.profile.flows += 1;
+    if (ts > tw.profile.lastTs) tw.profile.lastTs = ts;
     this.markDirty(tw);
   }
 

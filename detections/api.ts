@@ -3,7 +3,7 @@
 // org ports) and configuration arrive through DetectionHost. State lives in bags the core owns
 // (per profile + time window, per profile), so it is dropped when the time window closes.
 
-import type { EvidenceInput, EvidenceType } from '../core/evidence.js';
+import type { EvidenceInput, EvidenceType, ThreatLevelName } from '../core/evidence.js';
 import type { FlowKind, RecordOf } from '../inputs/records.js';
 import type { InterpretedState } from '../inputs/state.js';
 
@@ -27,6 +27,14 @@ export interface DetectionConfig {
   timeWindowWidth: number;
 }
 
+/** A threat-intel entry for a fingerprint (JA3, JA3S, certificate SHA1) from a local TI file. */
+export interface FingerprintIoc {
+  description: string;
+  threatLevel: ThreatLevelName;
+  /** The file it came from, e.g. own_malicious_JA3.csv. */
+  source: string;
+}
+
 /** Facts shared by all detectors, maintained by the core from data files and traffic. */
 export interface Knowledge {
   /** Service name for "<port>/<proto>" from services.csv, or undefined. */
@@ -39,6 +47,22 @@ export interface Knowledge {
   gatewayIp(): string | undefined;
   /** FTP data ports learned from ftp.log. */
   isFtpDataPort(port: number): boolean;
+  /** Malicious TLS client fingerprint (JA3 MD5), from the local TI files. */
+  ja3Ioc(hash: string): FingerprintIoc | undefined;
+  /** Malicious TLS server fingerprint (JA3S MD5), from the local TI files. */
+  ja3sIoc(hash: string): FingerprintIoc | undefined;
+  /** Malicious certificate SHA1, from the local TI files. */
+  sslCertIoc(sha1: string): FingerprintIoc | undefined;
+  /** The organisations with known domains and IP ranges (google, microsoft, apple, facebook, twitter). */
+  orgs(): readonly string[];
+  /** The IP is inside one of the org's IP ranges. */
+  isIpInOrg(ip: string, org: string): boolean;
+  /** The first org whose IP ranges contain the IP, or undefined. */
+  orgOfIp(ip: string): string | undefined;
+  /** The domain is one of the org's domains or a subdomain of one. */
+  isOrgDomain(domain: string, org: string): boolean;
+  /** Vendor of a MAC address (by its OUI), when a MAC-vendor database is installed. */
+  macVendor(mac: string): string | undefined;
 }
 
 export interface TimeWindowInfo {

@@ -34,8 +34,9 @@ export class DetectionHarness {
   private origin: number | undefined;
   private networkTime = -Infinity;
 
-  constructor(factories: readonly DetectorFactory[] = DETECTORS) {
-    this.knowledge = new SharedKnowledge(CONFIG_DIR);
+  /** configDir: where SharedKnowledge reads its data files (a test may pass its own copy). */
+  constructor(factories: readonly DetectorFactory[] = DETECTORS, configDir: string = CONFIG_DIR) {
+    this.knowledge = new SharedKnowledge(configDir);
     const knowledge: Knowledge = this.knowledge;
     this.detectors = factories.map((factory) =>
       factory({
@@ -68,6 +69,22 @@ export class DetectionHarness {
 
   finish(): void {
     for (const detector of this.detectors) detector.finish?.();
+  }
+
+  /** Close time window `number` of profileIp as the engine does: detectors see it, then its state is dropped. */
+  closeTimeWindow(profileIp: string, number: number): void {
+    const twKey = `${profileIp} tw${number}`;
+    const bag = this.bags.get(twKey) ?? new Map<string, unknown>();
+    const start = (this.origin ?? 0) + (number - 1) * TW_WIDTH;
+    for (const detector of this.detectors) {
+      detector.timeWindowClosed?.({
+        profileIp,
+        tw: { number, start, end: start + TW_WIDTH },
+        twState: <T>(key: string) => bag.get(key) as T | undefined,
+      });
+    }
+    this.bags.delete(twKey);
+    this.portScanners.delete(twKey);
   }
 
   ofType(type: EvidenceType): EvidenceInput[] {

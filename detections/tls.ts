@@ -1,0 +1,255 @@
+// TLS checks of Slips' flow_alerts ssl and downloaded-file analyzers (detections spec §3.3, §3.4):
+// SELF_SIGNED_CERTIFICATE, MALICIOUS_JA3, MALICIOUS_JA3S (fix #12: own JA3S list when installed),
+// INCOMPATIBLE_CN (fix #14: the server is blamed), CN_URL_MISMATCH (fix #13: RFC 6125 matching),
+// DNS over HTTPS (reported as DIFFERENT_LOCALNET like Slips: the evidence types are fixed),
+// PASTEBIN_DOWNLOAD over TLS (fix #2: threshold read, conn dbytes used) and MALICIOUS_SSL_CERT
+// from files.log (fix #11: the certificate sender is the server).
+
+import type { ConnRecord, FilesRecord, SslRecord } from '../inputs/records.js';
+import type { EvidenceInput } from '../core/evidence.js';
+import type { DetectionHost, DetectorFactory, FingerprintIoc } from './api.js';
+import { ConnByUid, type ConnSummary } from './connByUid.js';
+import { pyFloat } from './format.js';
+
+/** Seconds of network time a pastebin TLS record waits for its conn.log flow (Slips: 40 s). */
+const PASTEBIN_CONN_WAIT = 40;
+/** Second-level labels under which registrations happen (`example.co.uk`). */
+const SECOND_LEVEL_LABELS = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go']);
+
+/** The fields both evidence of a pair share. */
+type Shared = Pick<EvidenceInput, 'evidence_type' | 'description' | 'confidence' | 'timestamp' | 'uid'>;
+
+/** ` description: {desc}.` unless the feed gave none. */
+function descriptionSuffix(ioc: FingerprintIoc): string {
+  return ioc.description !== '' && ioc.description !== 'None' ? ` description: ${ioc.description}.` : '';
+}
+
+/** Python's str.capitalize(): first character upper-cased, the rest lower-cased. */
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1).toLowerCase();
+}
+
+/**
+ * The registrable domain of a host name, approximated without a public-suffix list: the last two
+ * labels, or three under a two-letter country code with a common second level (`co.uk`).
+ */
+export function registeredDomain(name: string): string {
+  const labels = name.toLowerCase().replace(/\.$/, '').split('.');
+  const count = labels.length;
+  const keep = count >= 3 && (labels[count - 1] as string).length === 2 && SECOND_LEVEL_LABELS.has(labels[count - 2] as string) ? 3 : 2;
+  return labels.slice(-keep).join('.');
+}
+
+/**
+ * RFC 6125 host name matching: case-insensitive, the whole name; a `*` is allowed only as the
+ * complete left-most label and matches exactly one label.
+ */
+export function certNameMatches(pattern: string, host: string): boolean {
+  const wanted = pattern.toLowerCase().replace(/\.$/, '');
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (!wanted.startsWith('*.')) return wanted === name;
+  const dot = name.indexOf('.');
+  return dot > 0 && name.slice(dot + 1) === wanted.slice(2);
+}
+
+function checkSelfSigned(host: DetectionHost, record: SslRecord): void {
+  if (!record.validation_status.includes('self signed')) return;
+  const sni = record.server_name !== '' ? ` SNI: ${record.server_name}.` : '';
+  const description = `Self-signed certificate. Destination IP: ${record.daddr}.${sni}`;
+  const common: Shared & Pick<EvidenceInput, 'threat_level'> = {
+    evidence_type: 'SELF_SIGNED_CERTIFICATE', description, threat_level: 'low', confidence: 0.5, timestamp: record.ts, uid: [record.uid],
+  };
+  host.emitPair(
+    { ...common, attacker: { direction: 'SRC', ioc_type: 'IP', value: record.saddr }, victim: { direction: 'DST', ioc_type: 'IP', value: record.daddr } },
+    { ...common, attacker: { direction: 'DST', ioc_type: 'IP', value: record.daddr }, victim: { direction: 'SRC', ioc_type: 'IP', value: record.saddr } },
+  );
+}
+
+function checkMaliciousJa3(host: DetectionHost, record: SslRecord): void {
+  const ioc = record.ja3 === '' ? undefined : host.knowledge.ja3Ioc(record.ja3);
+  if (ioc === undefined) return;
+  host.emit({
+    evidence_type: 'MALICIOUS_JA3',
+    description: `Malicious JA3: ${record.ja3} from source address ${record.saddr} to ${record.daddr}.${descriptionSuffix(ioc)}`,
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+    threat_level: ioc.threatLevel,
+    confidence: 1,
+    timestamp: record.ts,
+    uid: [record.uid],
+  });
+}
+
+function checkMaliciousJa3s(host: DetectionHost, record: SslRecord): void {
+  const ioc = record.ja3s === '' ? undefined : host.knowledge.ja3sIoc(record.ja3s);
+  if (ioc === undefined) return;
+  const description = `Malicious JA3s: (possible C&C server): ${record.ja3s} to server ${record.daddr}.${descriptionSuffix(ioc)}`;
+  const common: Shared = { evidence_type: 'MALICIOUS_JA3S', description, confidence: 1, timestamp: record.ts, uid: [record.uid] };
+  host.emitPair(
+    {
+      ...common,
+      attacker: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+      victim: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+      threat_level: ioc.threatLevel,
+    },
+    {
+      ...common,
+      attacker: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+      victim: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+      threat_level: 'low',
+    },
+  );
+}
+
+/** The certificate names an org, but neither the server IP nor the SNI belongs to it. */
+function checkIncompatibleCn(host: DetectionHost, record: SslRecord): void {
+  if (record.subject === '') return;
+  const subject = record.subject.toLowerCase();
+  const knowledge = host.knowledge;
+  let claimed: string | undefined;
+  for (const org of knowledge.orgs()) {
+    if (!subject.includes(org)) continue;
+    if (knowledge.isIpInOrg(record.daddr, org)) return;
+    if (record.server_name !== '' && knowledge.isOrgDomain(record.server_name, org)) return;
+    claimed = org;
+  }
+  if (claimed === undefined) return;
+  host.emit({
+    evidence_type: 'INCOMPATIBLE_CN',
+    description:
+      `Incompatible certificate CN to IP: ${record.daddr} domain: ${record.server_name}. ` +
+      `The certificate is claiming to belong to ${capitalize(claimed)}.`,
+    attacker: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+    victim: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+    threat_level: 'medium',
+    confidence: 0.9,
+    timestamp: record.ts,
+    uid: [record.uid],
+  });
+}
+
+/**
+ * The certificate name and the SNI have one owner: the same registrable domain, or a known
+ * organisation owns the certificate name and the SNI or the server IP (Slips compares whois
+ * organisations instead, online).
+ */
+function sameOwner(host: DetectionHost, certName: string, sni: string, daddr: string): boolean {
+  if (registeredDomain(certName) === registeredDomain(sni)) return true;
+  const knowledge = host.knowledge;
+  return knowledge.orgs().some((org) =>
+    knowledge.isOrgDomain(certName, org) && (knowledge.isOrgDomain(sni, org) || knowledge.isIpInOrg(daddr, org)));
+}
+
+function checkCnUrlMismatch(host: DetectionHost, record: SslRecord): void {
+  const sni = record.server_name;
+  const cn = /CN=([^,]+)/.exec(record.subject)?.[1];
+  if (sni === '' || cn === undefined) return;
+  if (certNameMatches(cn, sni) || sameOwner(host, cn.replace(/^\*\./, ''), sni, record.daddr)) return;
+  const description =
+    `a CN mismatch. The common name (CN) '${cn}' in the SSL certificate for the domain '${sni}' ` +
+    "does not match the server's domain.";
+  const common: Shared = { evidence_type: 'CN_URL_MISMATCH', description, confidence: 0.8, timestamp: record.ts, uid: [record.uid] };
+  host.emitPair(
+    {
+      ...common,
+      attacker: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+      victim: { direction: 'DST', ioc_type: 'DOMAIN', value: sni },
+      threat_level: 'low',
+    },
+    {
+      ...common,
+      attacker: { direction: 'DST', ioc_type: 'DOMAIN', value: sni },
+      victim: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+      threat_level: 'medium',
+      profile_ip: record.daddr,
+    },
+  );
+}
+
+/** DNS over HTTPS (Zeek's is_DoH). Slips reports it as DIFFERENT_LOCALNET; so do we. */
+function checkDoh(host: DetectionHost, record: SslRecord): void {
+  if (!record.is_DoH) return;
+  host.emit({
+    evidence_type: 'DIFFERENT_LOCALNET',
+    description: `using DNS over HTTPs. DNS server: ${record.daddr} `,
+    attacker: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+    victim: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+    threat_level: 'info',
+    confidence: 0.9,
+    timestamp: record.ts,
+    uid: [record.uid],
+  });
+}
+
+function reportPastebin(host: DetectionHost, record: SslRecord, flow: ConnSummary): void {
+  if (flow.dbytes < host.config.pastebinDownloadThreshold) return;
+  host.emit({
+    evidence_type: 'PASTEBIN_DOWNLOAD',
+    description: `A downloaded file from pastebin.com. size: ${pyFloat(flow.dbytes / 1e6)} MBs`,
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: record.saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: record.daddr },
+    threat_level: 'info',
+    confidence: 1,
+    timestamp: record.ts,
+    uid: [record.uid],
+  });
+}
+
+/** A certificate (files.log, source SSL, SHA1 computed) listed as malicious. tx host = server. */
+function checkMaliciousCert(host: DetectionHost, file: FilesRecord): void {
+  if (!file.file_source.includes('SSL') || !file.analyzers.includes('SHA1') || file.sha1 === '') return;
+  const ioc = host.knowledge.sslCertIoc(file.sha1);
+  if (ioc === undefined) return;
+  const server = file.saddr;
+  const client = file.daddr;
+  const description = `Malicious SSL certificate to server ${server}. description: ${ioc.description}`;
+  const common: Shared = { evidence_type: 'MALICIOUS_SSL_CERT', description, confidence: 1, timestamp: file.ts, uid: file.conn_uids.length > 0 ? file.conn_uids : [file.uid] };
+  if (client === '') {
+    host.emit({ ...common, attacker: { direction: 'DST', ioc_type: 'IP', value: server }, threat_level: ioc.threatLevel });
+    return;
+  }
+  host.emitPair(
+    {
+      ...common,
+      attacker: { direction: 'DST', ioc_type: 'IP', value: server },
+      victim: { direction: 'SRC', ioc_type: 'IP', value: client },
+      threat_level: ioc.threatLevel,
+    },
+    {
+      ...common,
+      attacker: { direction: 'SRC', ioc_type: 'IP', value: client },
+      victim: { direction: 'DST', ioc_type: 'IP', value: server },
+      threat_level: 'low',
+    },
+  );
+}
+
+export const tlsDetector: DetectorFactory = (host) => {
+  const pastebin = new ConnByUid<SslRecord>(PASTEBIN_CONN_WAIT, (record, flow) => reportPastebin(host, record, flow));
+  return {
+    name: 'tls',
+    evidenceTypes: [
+      'SELF_SIGNED_CERTIFICATE', 'MALICIOUS_JA3', 'MALICIOUS_JA3S', 'INCOMPATIBLE_CN', 'CN_URL_MISMATCH',
+      'DIFFERENT_LOCALNET', 'PASTEBIN_DOWNLOAD', 'MALICIOUS_SSL_CERT',
+    ],
+    handlers: {
+      conn(flow: ConnRecord): void {
+        if (flow.proto === 'tcp') pastebin.onConn(flow);
+      },
+      ssl(record: SslRecord): void {
+        checkSelfSigned(host, record);
+        checkMaliciousJa3(host, record);
+        checkMaliciousJa3s(host, record);
+        checkIncompatibleCn(host, record);
+        checkCnUrlMismatch(host, record);
+        checkDoh(host, record);
+        if (record.server_name.includes('pastebin')) pastebin.request(record.uid, record.ts, record);
+      },
+      files(file: FilesRecord): void {
+        checkMaliciousCert(host, file);
+      },
+    },
+    advanceTime: (networkTime) => pastebin.advanceTime(networkTime),
+    finish: () => pastebin.finish(),
+  };
+};
