@@ -19,6 +19,7 @@ import { connectExternal, recordServer, removeServer, startPrivateRedis, type Re
 import { DETECTORS } from '../detections/index.js';
 import { formatProblem, type ErrorSink } from '../inputs/errors.js';
 import { UnsupportedInputError, openInput } from '../inputs/open.js';
+import { openStdinInput, type StdinFormat } from '../inputs/stdin.js';
 
 export interface AnalysisRequest {
   cli: CliOptions;
@@ -31,6 +32,8 @@ export interface AnalysisRequest {
   /** Port of the private server to start; undefined with an external Redis. */
   redisPort: number | undefined;
   command: string;
+  /** Read this format from stdin instead of inputPath (`-f zeek|suricata|argus`). */
+  stdinFormat?: StdinFormat | undefined;
 }
 
 /** How often records are written to Redis (ms). */
@@ -57,7 +60,9 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   };
   let reader;
   try {
-    reader = await openInput(request.inputPath, sink);
+    reader = request.stdinFormat !== undefined
+      ? openStdinInput(request.stdinFormat, sink)
+      : await openInput(request.inputPath, sink);
   } catch (error) {
     printer.error('main', (error as Error).message);
     await printer.close();

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { runAnalysis } from './analysis.js';
 import { Printer } from './console.js';
 import { defaultOutputDir, prepareOutputDir } from './outputDir.js';
+import { stdinFormatOf } from '../inputs/stdin.js';
 import { findFreeSlipsPort, killRecordedServers, recordServer, startPrivateRedis } from './redisServer.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -89,12 +90,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 255;
   }
   const inputPath = path.resolve(cli.filepath);
-  if (!fs.existsSync(inputPath)) {
-    const word = cli.filepath.toLowerCase();
-    if (word === 'zeek' || word === 'suricata' || word === 'argus') {
-      complain(`Reading ${word} flows from stdin is not available in this version yet.`);
-      return 2;
-    }
+  // An existing path is a file or directory; otherwise Slips reads the named format from stdin.
+  const stdinFormat = fs.existsSync(inputPath) ? undefined : stdinFormatOf(cli.filepath);
+  if (!fs.existsSync(inputPath) && stdinFormat === undefined) {
     complain(`[Main] Invalid file path ${cli.filepath}. Stopping.`);
     return 1;
   }
@@ -124,7 +122,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   return runAnalysis({
     cli, config, configPath, inputPath, outputDir, printer, projectRoot: PROJECT_ROOT,
-    redisPort: port, command: ['./slips.sh', ...argv].join(' '),
+    redisPort: port, command: ['./slips.sh', ...argv].join(' '), stdinFormat,
   });
 }
 
