@@ -1,10 +1,11 @@
 // Write-behind to Redis: collects what changed in the profiler (profiles, time windows, aggregates,
-// timeline, evidence, alerts) and writes it in one pipeline per flush, many values per command.
+// timeline, evidence, alerts) and writes it per flush as one command batch (core/redisBatch.ts).
 // One flush is in flight at a time; processing continues while Redis executes it.
 // The keys and channels written here are the contract with the TUI: docs/redis.md.
 
 import type { Redis } from 'ioredis';
 import type { Alert, Evidence } from './evidence.js';
+import { CommandBatch, enableBatches } from './redisBatch.js';
 import type { EvidenceListener } from './evidenceHandler.js';
 import type { AggBucket, AggDimension, Profiler, TimeWindow } from './profiler.js';
 
@@ -15,7 +16,6 @@ export const AGG_TOP_N = 500;
 /** Keys listed per `tui:tick` message. */
 const TICK_MAX_KEYS = 1000;
 
-type Pipeline = ReturnType<Redis['pipeline']>;
 
 function payload(value: object): string {
   return withVersion(JSON.stringify(value));
@@ -50,7 +50,9 @@ export class RedisWriter implements EvidenceListener {
     private readonly redis: Redis,
     private readonly profiler: Profiler,
     private readonly options: RedisWriterOptions,
-  ) {}
+  ) {
+    enableBatches(redis);
+  }
 
   evidenceAdded(evidence: Evidence, tw: TimeWindow): void {
     this.pendingEvidence.push([tw, evidence]);
@@ -73,22 +75,20 @@ export class RedisWriter implements EvidenceListener {
   async flush(counters: { processedFlows: number; networkTime: number }): Promise<void> {
     if (this.inFlight !== undefined) await this.inFlight;
     if (this.failure !== undefined) throw this.failure;
-    const pipeline = this.redis.pipeline();
-    const changedKeys = this.writeProfilesAndWindows(pipeline);
-    this.writeEvidence(pipeline);
-    this.writeAlerts(pipeline);
-    this.writeClosedWindows(pipeline);
-    pipeline.set('processed_flows_by_profiler_so_far', counters.processedFlows);
-    if (Number.isFinite(counters.networkTime)) pipeline.set('slips_internal_time', counters.networkTime);
+    const batch = new CommandBatch();
+    const changedKeys = this.writeProfilesAndWindows(batch);
+    this.writeEvidence(batch);
+    this.writeAlerts(batch);
+    this.writeClosedWindows(batch);
+    batch.add('SET', 'processed_flows_by_profiler_so_far', counters.processedFlows);
+    if (Number.isFinite(counters.networkTime)) batch.add('SET', 'slips_internal_time', counters.networkTime);
     if (changedKeys.length > 0) {
-      pipeline.publish('tui:tick', payload({ changed: changedKeys.slice(0, TICK_MAX_KEYS), more: changedKeys.length > TICK_MAX_KEYS }));
+      batch.add('PUBLISH', 'tui:tick', payload({ changed: changedKeys.slice(0, TICK_MAX_KEYS), more: changedKeys.length > TICK_MAX_KEYS }));
     }
-    this.commandsSent += pipeline.length;
     this.flushes += 1;
-    this.inFlight = pipeline.exec().then(
-      (results) => {
-        const failed = results?.find(([error]) => error !== null);
-        if (failed?.[0]) this.failure = failed[0];
+    this.inFlight = batch.send(this.redis).then(
+      (calls) => {
+        this.commandsSent += calls;
       },
       (error: Error) => {
         this.failure = error;
@@ -103,45 +103,45 @@ export class RedisWriter implements EvidenceListener {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  private writeProfilesAndWindows(pipeline: Pipeline): string[] {
+  private writeProfilesAndWindows(batch: CommandBatch): string[] {
     const { newProfiles, newWindows, windows, profiles } = this.profiler.takeChanges();
     if (newProfiles.length > 0) {
       const members: Array<string | number> = [];
       for (const profile of newProfiles) {
         members.push(profile.firstTs, profile.key);
-        pipeline.hset(profile.key, 'starttime', profile.firstTs, 'duration', this.options.width, 'confidence', 0.05, 'ip', profile.ip);
-        pipeline.publish('new_ip', payload({ text: profile.ip }));
-        pipeline.publish('new_profile', payload({ text: profile.key }));
+        batch.add('HSET', profile.key, 'starttime', profile.firstTs, 'duration', this.options.width, 'confidence', 0.05, 'ip', profile.ip);
       }
-      pipeline.zadd('profiles', ...members);
+      batch.addItems('ZADD', 'profiles', members, 2);
+      for (const profile of newProfiles) {
+        batch.add('PUBLISH', 'new_ip', payload({ text: profile.ip }));
+        batch.add('PUBLISH', 'new_profile', payload({ text: profile.key }));
+      }
     }
-    for (const tw of newWindows) {
-      pipeline.zadd(`tws${tw.profile.key}`, tw.start, tw.twid);
-      pipeline.publish('new_timewindow', payload({ text: tw.key }));
-    }
+    for (const tw of newWindows) batch.add('ZADD', `tws${tw.profile.key}`, tw.start, tw.twid);
     for (const profile of profiles) {
       const fields: Array<string | number> = [
         'flows', profile.flows, 'evidence', profile.evidenceCount, 'alerts', profile.alertCount, 'score', profile.score,
       ];
       if (profile.mac !== '') fields.push('MAC', profile.mac);
       if (profile.alertCount > 0) fields.push('threat_level', 'critical');
-      pipeline.hset(profile.key, ...fields);
+      batch.add('HSET', profile.key, ...fields);
     }
     const modified: Array<string | number> = [];
     const threat: Array<string | number> = [];
     const changedKeys: string[] = [];
     for (const tw of windows) {
       changedKeys.push(tw.key);
-      this.writeWindow(pipeline, tw);
+      this.writeWindow(batch, tw);
       if (!tw.closed && Number.isFinite(tw.lastTs)) modified.push(tw.lastTs, tw.key);
       threat.push(tw.accumulatedThreatLevel, tw.key);
     }
-    if (modified.length > 0) pipeline.zadd('modified_timewindows', ...modified);
-    if (threat.length > 0) pipeline.zadd('accumulated_threat_levels', ...threat);
+    batch.addItems('ZADD', 'modified_timewindows', modified, 2);
+    batch.addItems('ZADD', 'accumulated_threat_levels', threat, 2);
+    for (const tw of newWindows) batch.add('PUBLISH', 'new_timewindow', payload({ text: tw.key }));
     return changedKeys;
   }
 
-  private writeWindow(pipeline: Pipeline, tw: TimeWindow): void {
+  private writeWindow(batch: CommandBatch, tw: TimeWindow): void {
     const stats: Array<string | number> = [
       'flows', tw.flows, 'out_flows', tw.outFlows, 'in_flows', tw.inFlows, 'established_flows', tw.establishedFlows,
       'pkts', tw.pkts, 'bytes', tw.bytes, 'sbytes', tw.sbytes, 'dbytes', tw.dbytes,
@@ -150,9 +150,9 @@ export class RedisWriter implements EvidenceListener {
     ];
     if (Number.isFinite(tw.firstTs)) stats.push('first_ts', tw.firstTs, 'last_ts', tw.lastTs);
     for (const [kind, count] of tw.recordsByKind) stats.push(`records_${kind}`, count);
-    pipeline.hset(`${tw.key}:stats`, ...stats);
+    batch.add('HSET', `${tw.key}:stats`, ...stats);
 
-    if (!tw.aggregatesReleased) this.writeAggregates(pipeline, tw);
+    if (!tw.aggregatesReleased) this.writeAggregates(batch, tw);
 
     if (tw.pendingTimeline.length > 0) {
       const cap = this.options.timelineCap;
@@ -160,10 +160,10 @@ export class RedisWriter implements EvidenceListener {
       const members: Array<string | number> = [];
       for (const [ts, activity] of entries) members.push(ts, activity);
       const key = `${tw.key}_timeline`;
-      pipeline.zadd(key, ...members);
+      batch.addItems('ZADD', key, members, 2);
       tw.timelineWritten += entries.length;
       if (tw.timelineWritten > cap) {
-        pipeline.zremrangebyrank(key, 0, -(cap + 1));
+        batch.add('ZREMRANGEBYRANK', key, 0, -(cap + 1));
         tw.timelineWritten = cap;
       }
       tw.pendingTimeline = [];
@@ -174,7 +174,7 @@ export class RedisWriter implements EvidenceListener {
    * While open: the changed buckets, at most AGG_TOP_N distinct members per dimension (the first
    * ones seen). Once closed: exactly the top AGG_TOP_N by flows (then the buckets are freed).
    */
-  private writeAggregates(pipeline: Pipeline, tw: TimeWindow): void {
+  private writeAggregates(batch: CommandBatch, tw: TimeWindow): void {
     const fields = new Map<AggDimension, string[]>();
     const fieldsOf = (dimension: AggDimension): string[] => {
       let list = fields.get(dimension);
@@ -201,15 +201,15 @@ export class RedisWriter implements EvidenceListener {
         all.sort((a, b) => b.flows - a.flows || b.bytes - a.bytes);
         const top: string[] = [];
         for (const bucket of all.slice(0, AGG_TOP_N)) top.push(bucket.member, bucketValue(bucket));
-        pipeline.del(`${tw.key}:agg:${dimension}`);
+        batch.add('DEL', `${tw.key}:agg:${dimension}`);
         fields.set(dimension, top);
       }
       this.profiler.releaseAggregates(tw);
     }
-    for (const [dimension, list] of fields) if (list.length > 0) pipeline.hset(`${tw.key}:agg:${dimension}`, ...list);
+    for (const [dimension, list] of fields) batch.addItems('HSET', `${tw.key}:agg:${dimension}`, list, 2);
   }
 
-  private writeEvidence(pipeline: Pipeline): void {
+  private writeEvidence(batch: CommandBatch): void {
     if (this.pendingEvidence.length === 0) return;
     const byWindow = new Map<string, Evidence[]>();
     const causes: string[] = [];
@@ -227,22 +227,22 @@ export class RedisWriter implements EvidenceListener {
         fields.push(evidence.id, json);
         published.push(withVersion(json));
       }
-      pipeline.hset(`${key}_evidence`, ...fields);
-      pipeline.sadd(`processed_evidence_${key}`, ...list.map((e) => e.id));
-      for (const message of published) pipeline.publish('evidence_added', message);
+      batch.addItems('HSET', `${key}_evidence`, fields, 2);
+      batch.addItems('SADD', `processed_evidence_${key}`, list.map((e) => e.id), 1);
+      for (const message of published) batch.add('PUBLISH', 'evidence_added', message);
     }
-    pipeline.hset('flows_causing_evidence', ...causes);
-    pipeline.incrby('number_of_evidence', this.pendingEvidence.length);
+    batch.addItems('HSET', 'flows_causing_evidence', causes, 2);
+    batch.add('INCRBY', 'number_of_evidence', this.pendingEvidence.length);
     this.pendingEvidence = [];
   }
 
-  private writeAlerts(pipeline: Pipeline): void {
+  private writeAlerts(batch: CommandBatch): void {
     if (this.pendingAlerts.length === 0) return;
     for (const [tw, alert] of this.pendingAlerts) {
-      pipeline.hset(tw.key, 'alerts', JSON.stringify(Object.fromEntries(tw.alerts)));
-      pipeline.hset('alerts', alert.id, JSON.stringify(alert));
-      pipeline.zadd('alerts_by_time', alert.last_flow_ts, alert.id);
-      pipeline.publish('new_alert', payload({
+      batch.add('HSET', tw.key, 'alerts', JSON.stringify(Object.fromEntries(tw.alerts)));
+      batch.add('HSET', 'alerts', alert.id, JSON.stringify(alert));
+      batch.add('ZADD', 'alerts_by_time', alert.last_flow_ts, alert.id);
+      batch.add('PUBLISH', 'new_alert', payload({
         profile: alert.profile,
         timewindow: alert.timewindow,
         last_evidence: alert.last_evidence,
@@ -254,14 +254,14 @@ export class RedisWriter implements EvidenceListener {
         confidence: alert.confidence,
       }));
     }
-    pipeline.incrby('number_of_alerts', this.pendingAlerts.length);
+    batch.add('INCRBY', 'number_of_alerts', this.pendingAlerts.length);
     this.pendingAlerts = [];
   }
 
-  private writeClosedWindows(pipeline: Pipeline): void {
+  private writeClosedWindows(batch: CommandBatch): void {
     if (this.pendingClosed.length === 0) return;
-    pipeline.zrem('modified_timewindows', ...this.pendingClosed.map((tw) => tw.key));
-    for (const tw of this.pendingClosed) pipeline.publish('tw_closed', payload({ text: tw.key }));
+    batch.addItems('ZREM', 'modified_timewindows', this.pendingClosed.map((tw) => tw.key), 1);
+    for (const tw of this.pendingClosed) batch.add('PUBLISH', 'tw_closed', payload({ text: tw.key }));
     this.pendingClosed = [];
   }
 }

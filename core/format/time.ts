@@ -95,51 +95,73 @@ export function strftime(ts: number, format: string): string {
 }
 
 /**
- * The per-second parts of a rendering, cached for the last second seen: flows arrive in time order,
- * so most timestamps share their second with the previous one (this is on the per-flow path).
+ * The per-hour parts of a rendering (date, hour, zone), cached by UTC hour: this is on the per-flow
+ * path and flows of one hour share them. Minutes and seconds are plain arithmetic. Assumes local
+ * offsets change only on whole UTC hours (true of every zone with DST); other instants still get
+ * their exact offset, as the cache is keyed by the UTC hour the offset was computed for.
  */
-interface SecondParts {
-  second: number;
-  /** `YYYY/MM/DD HH:MM:SS` */
+interface HourParts {
+  /** `YYYY/MM/DD HH` */
   alertsPrefix: string;
   /** `+0100` */
   alertsZone: string;
-  /** `YYYY-MM-DDTHH:MM:SS` */
+  /** `YYYY-MM-DDTHH` */
   isoPrefix: string;
   /** `+01:00` */
   isoZone: string;
+  /** Local seconds past the local hour at the start of this UTC hour. */
+  localSecondsAtUtcHour: number;
 }
 
-let lastSecond: SecondParts | undefined;
+const HOUR_CACHE_LIMIT = 10_000;
+const hourCache = new Map<number, HourParts>();
 
-function partsOf(ts: number): [SecondParts, number] {
-  const [whole, microsecond] = splitSeconds(ts);
-  if (lastSecond === undefined || lastSecond.second !== whole) {
-    const t = localTime(whole);
-    const date = `${pad(t.year, 4)}/${pad(t.month, 2)}/${pad(t.day, 2)}`;
-    const time = `${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}`;
-    lastSecond = {
-      second: whole,
-      alertsPrefix: `${date} ${time}`,
-      alertsZone: formatOffset(t.offsetSeconds, ''),
-      isoPrefix: `${date.replaceAll('/', '-')}T${time}`,
-      isoZone: formatOffset(t.offsetSeconds, ':'),
-    };
+function hourPartsOfLocal(t: LocalTime): HourParts {
+  const date = `${pad(t.year, 4)}/${pad(t.month, 2)}/${pad(t.day, 2)} ${pad(t.hour, 2)}`;
+  return {
+    alertsPrefix: date,
+    alertsZone: formatOffset(t.offsetSeconds, ''),
+    isoPrefix: date.replaceAll('/', '-').replace(' ', 'T'),
+    isoZone: formatOffset(t.offsetSeconds, ':'),
+    localSecondsAtUtcHour: t.minute * 60 + t.second,
+  };
+}
+
+function hourPartsOf(utcHour: number): HourParts {
+  let parts = hourCache.get(utcHour);
+  if (parts === undefined) {
+    parts = hourPartsOfLocal(localTime(utcHour * 3600));
+    if (hourCache.size >= HOUR_CACHE_LIMIT) hourCache.clear();
+    hourCache.set(utcHour, parts);
   }
-  return [lastSecond, microsecond];
+  return parts;
+}
+
+/** [hour parts, `:MM:SS` of the local time, microseconds] of unix seconds. */
+function partsOf(ts: number): [HourParts, string, number] {
+  const [whole, microsecond] = splitSeconds(ts);
+  const utcHour = Math.floor(whole / 3600);
+  const parts = hourPartsOf(utcHour);
+  const intoHour = parts.localSecondsAtUtcHour + (whole - utcHour * 3600);
+  if (intoHour >= 3600) {
+    // A zone with a non-whole-hour offset crosses its local hour inside this UTC hour.
+    const t = localTime(whole);
+    return [hourPartsOfLocal(t), `:${pad(t.minute, 2)}:${pad(t.second, 2)}`, microsecond];
+  }
+  return [parts, `:${pad(Math.floor(intoHour / 60), 2)}:${pad(intoHour % 60, 2)}`, microsecond];
 }
 
 /** `2023/11/24 13:16:57.314165+0100`: evidence timestamps, slips.log prefixes, "real time". */
 export function alertsFormat(ts: number): string {
-  const [parts, microsecond] = partsOf(ts);
-  return `${parts.alertsPrefix}.${pad(microsecond, 6)}${parts.alertsZone}`;
+  const [parts, minutesSeconds, microsecond] = partsOf(ts);
+  return `${parts.alertsPrefix}${minutesSeconds}.${pad(microsecond, 6)}${parts.alertsZone}`;
 }
 
 /** Python `datetime.isoformat()` of the local aware datetime: `2019-04-04T16:23:00.325010+02:00` (no fraction when 0). */
 export function isoLocal(ts: number): string {
-  const [parts, microsecond] = partsOf(ts);
+  const [parts, minutesSeconds, microsecond] = partsOf(ts);
   const fraction = microsecond === 0 ? '' : `.${pad(microsecond, 6)}`;
-  return `${parts.isoPrefix}${fraction}${parts.isoZone}`;
+  return `${parts.isoPrefix}${minutesSeconds}${fraction}${parts.isoZone}`;
 }
 
 /** `%Y/%m/%d %H:%M:%S`: stats line, time-window limits in the CLI alert. */
