@@ -1,20 +1,20 @@
 // A batch of Redis write commands sent as a few EVALSHA calls of one small Lua script that runs
 // them in order. Thousands of per-key writes (one HSET per time window, one ZADD per timeline...)
 // then cost a handful of client commands instead of one command object, promise and reply each.
+// Each call carries its commands as one JSON argument (serialized natively here, decoded by Redis'
+// built-in cjson), so the client does no per-argument work. Every argument is sent as a string:
+// Lua would print a float number with 17 digits.
 // Commands keep their order, so an announcement published after its data is seen after it.
 
 import type { Redis } from 'ioredis';
 
-/** Runs ARGV as a list of (command name, argument count, arguments...) groups. */
+/** Runs ARGV[1], a JSON list of commands (each a list of strings: name then arguments). */
 const RUN_COMMANDS_SCRIPT = `
-local i = 1
-local n = #ARGV
-while i <= n do
-  local count = tonumber(ARGV[i + 1])
-  redis.call(ARGV[i], unpack(ARGV, i + 2, i + 1 + count))
-  i = i + 2 + count
+local commands = cjson.decode(ARGV[1])
+for i = 1, #commands do
+  redis.call(unpack(commands[i]))
 end
-return n
+return #commands
 `;
 
 /** Arguments of one command inside the script (Lua's unpack limit is about 8000). */
@@ -25,7 +25,7 @@ const MAX_CALL_ARGS = 40_000;
 type Arg = string | number;
 
 interface BatchRunner {
-  runCommands(...args: Arg[]): Promise<number>;
+  runCommands(json: string): Promise<number>;
 }
 
 /** Registers the script on a client (idempotent); ioredis loads it with EVALSHA/EVAL on first use. */
@@ -34,15 +34,13 @@ export function enableBatches(redis: Redis): void {
 }
 
 export class CommandBatch {
-  private args: Arg[] = [];
-  /** Commands added (before they are grouped into calls). */
-  commands = 0;
+  private commands: string[][] = [];
 
   /** One command with its arguments. */
   add(command: string, ...args: Arg[]): void {
-    this.args.push(command, args.length);
-    for (const arg of args) this.args.push(arg);
-    this.commands += 1;
+    const line = [command];
+    for (const arg of args) line.push(String(arg));
+    this.commands.push(line);
   }
 
   /**
@@ -53,32 +51,32 @@ export class CommandBatch {
     const perCommand = Math.floor((MAX_COMMAND_ARGS - 1) / width) * width;
     for (let start = 0; start < items.length; start += perCommand) {
       const end = Math.min(items.length, start + perCommand);
-      this.args.push(command, end - start + 1, key);
-      for (let i = start; i < end; i++) this.args.push(items[i] as Arg);
-      this.commands += 1;
+      const line = [command, key];
+      for (let i = start; i < end; i++) line.push(String(items[i]));
+      this.commands.push(line);
     }
   }
 
   get isEmpty(): boolean {
-    return this.args.length === 0;
+    return this.commands.length === 0;
   }
 
   /** Send everything as EVALSHA calls in one pipeline; resolves with the number of calls. */
   async send(redis: Redis): Promise<number> {
     const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & BatchRunner;
-    const args = this.args;
+    const commands = this.commands;
     let calls = 0;
     let start = 0;
-    while (start < args.length) {
+    while (start < commands.length) {
       // Cut at a command boundary once the call is big enough.
       let end = start;
-      while (end < args.length && end - start < MAX_CALL_ARGS) end += 2 + Number(args[end + 1]);
-      pipeline.runCommands(...args.slice(start, end));
+      let args = 0;
+      while (end < commands.length && args < MAX_CALL_ARGS) args += (commands[end++] as string[]).length;
+      pipeline.runCommands(JSON.stringify(commands.slice(start, end)));
       calls += 1;
       start = end;
     }
-    this.args = [];
-    this.commands = 0;
+    this.commands = [];
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error !== null);
     if (failed?.[0]) throw failed[0];
