@@ -18,6 +18,7 @@ import { RedisWriter } from './redisWriter.js';
 import { connectExternal, recordServer, removeServer, startPrivateRedis, type RedisServerHandle } from './redisServer.js';
 import { DETECTORS } from '../detections/index.js';
 import { formatProblem, type ErrorSink } from '../inputs/errors.js';
+import type { FlowReader } from '../inputs/reader.js';
 import { UnsupportedInputError, openInput } from '../inputs/open.js';
 import { openStdinInput, type StdinFormat } from '../inputs/stdin.js';
 
@@ -40,12 +41,51 @@ export interface AnalysisRequest {
 const FLUSH_INTERVAL_MS = 500;
 /** How often the progress line is printed (ms). */
 const STATS_INTERVAL_MS = 5000;
+/** Longest stretch of processing without letting the event loop run (signals, Redis replies). */
+const EVENT_LOOP_TURN_MS = 50;
 /** A shutdown that takes longer than this is forced. */
 const SHUTDOWN_DEADLINE_MS = 2000;
 
 export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   const { cli, config, printer, outputDir } = request;
   const startedAt = Date.now();
+  let server: RedisServerHandle | undefined;
+  let reader: FlowReader | undefined;
+
+  // --- Signals: handled from the start, so an interrupted start-up still stops what it started
+  let stopping = false;
+  let forced = false;
+  const force = (why: string): void => {
+    if (forced) return;
+    forced = true;
+    process.stderr.write(`${why}\n`);
+    if (server !== undefined) {
+      try {
+        // Its row in running_slips_info.txt stays; -k drops rows whose server is gone.
+        process.kill(server.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      force('Second signal received, forcing the exit.');
+      return;
+    }
+    stopping = true;
+    printer.print('main', signal === 'SIGTERM' ? 'SIGTERM received, shutting down slips.' : 'Stopping Slips');
+    reader?.stop();
+    setTimeout(() => force('Shutdown took longer than 2 s, forcing the exit.'), SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const releaseSignals = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+
 
   // --- Input first: a wrong input must not start anything
   let badRecords = 0;
@@ -58,19 +98,19 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
       printer.print('input', message);
     },
   };
-  let reader;
   try {
     reader = request.stdinFormat !== undefined
       ? openStdinInput(request.stdinFormat, sink)
       : await openInput(request.inputPath, sink);
   } catch (error) {
     printer.error('main', (error as Error).message);
+    releaseSignals();
     await printer.close();
     return error instanceof UnsupportedInputError ? 2 : 1;
   }
+  const input: FlowReader = reader;
 
   // --- Redis
-  let server: RedisServerHandle | undefined;
   let redis: Redis;
   try {
     if (request.redisPort === undefined) {
@@ -92,6 +132,8 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   } catch (error) {
     printer.error('main', (error as Error).message);
     await server?.stop({});
+    if (server !== undefined) await removeServer(server.port, server.pid);
+    releaseSignals();
     await printer.close();
     return 1;
   }
@@ -161,7 +203,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
 
   await writer.writeAnalysis({
     name: request.inputPath,
-    input_type: reader.inputType,
+    input_type: input.inputType,
     output_dir: outputDir,
     slips_version: SLIPS_COMPAT_VERSION,
     version: OUR_VERSION,
@@ -170,41 +212,14 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     time_window_width: width,
     pid: process.pid,
     redis_port: server?.port ?? config.redis.external,
-    ...(reader.totalLines !== undefined ? { total_flows: reader.totalLines } : {}),
+    ...(input.totalLines !== undefined ? { total_flows: input.totalLines } : {}),
   });
   await redis.set('will_slips_have_more_flows', 1);
+  // Counters exist from the start (kept when an external database was not flushed).
+  await redis.set('number_of_evidence', 0, 'NX');
+  await redis.set('number_of_alerts', 0, 'NX');
   printer.print('evidence_handler', `Using threshold: ${engine.evidence.alertThreshold}`, 2, 0);
   printer.print('main', `Storing Slips logs in ${outputDir}`);
-
-  // --- Signals
-  let stopping = false;
-  let forced = false;
-  const force = (why: string): void => {
-    if (forced) return;
-    forced = true;
-    process.stderr.write(`${why}\n`);
-    if (server !== undefined) {
-      try {
-        // Its row in running_slips_info.txt stays; -k drops rows whose server is gone.
-        process.kill(server.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    process.exit(130);
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      force('Second signal received, forcing the exit.');
-      return;
-    }
-    stopping = true;
-    printer.print('main', signal === 'SIGTERM' ? 'SIGTERM received, shutting down slips.' : 'Stopping Slips');
-    reader.stop();
-    setTimeout(() => force('Shutdown took longer than 2 s, forcing the exit.'), SHUTDOWN_DEADLINE_MS).unref();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   // --- Main loop
   const widthText = formatWidth(width);
@@ -212,8 +227,8 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   let lastFlush = Date.now();
   let flowsAtLastStats = 0;
   const statsLine = (): string => {
-    const total = reader.totalLines;
-    const processed = reader.linesRead;
+    const total = input.totalLines;
+    const processed = input.linesRead;
     let percent = '';
     if (total !== undefined && total > 0) {
       const value = (processed / total) * 100;
@@ -229,8 +244,14 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
 
   let exitCode = 0;
   try {
-    for await (const batch of reader.batches()) {
+    let lastTurn = Date.now();
+    for await (const batch of input.batches()) {
       engine.processBatch(batch);
+      if (Date.now() - lastTurn > EVENT_LOOP_TURN_MS) {
+        // Reads come from large buffered chunks: give signals and Redis replies a turn.
+        await new Promise((resolve) => setImmediate(resolve));
+        lastTurn = Date.now();
+      }
       const now = Date.now();
       if (now - lastFlush >= FLUSH_INTERVAL_MS) {
         lastFlush = now;
@@ -251,7 +272,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   // --- Shutdown
   try {
     engine.finish();
-    printer.print('input', `Stopping. Total lines read: ${reader.linesRead}`, 2, 0);
+    printer.print('input', `Stopping. Total lines read: ${input.linesRead}`, 2, 0);
     if (badRecords > 0) printer.print('input', `${badRecords} bad input lines were skipped (see ${config.output.stderr}).`);
     await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
     await writer.drain();
@@ -270,8 +291,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     printer.error('main', `Could not stop the Redis server: ${error.message}`);
   });
   printer.print('main', `Analysis of ${request.inputPath} finished in ${((Date.now() - startedAt) / 60000).toFixed(2)} minutes`);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  releaseSignals();
   await printer.close();
   return exitCode;
 }

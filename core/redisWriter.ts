@@ -259,9 +259,10 @@ export class RedisWriter implements EvidenceListener {
   }
 
   private writeClosedWindows(batch: CommandBatch): void {
-    if (this.pendingClosed.length === 0) return;
-    batch.addItems('ZREM', 'modified_timewindows', this.pendingClosed.map((tw) => tw.key), 1);
-    for (const tw of this.pendingClosed) batch.add('PUBLISH', 'tw_closed', payload({ text: tw.key }));
+    // A window reopened by a late flow since it closed is open again: not announced as closed.
+    const closed = this.pendingClosed.filter((tw) => tw.closed);
     this.pendingClosed = [];
+    batch.addItems('ZREM', 'modified_timewindows', closed.map((tw) => tw.key), 1);
+    for (const tw of closed) batch.add('PUBLISH', 'tw_closed', payload({ text: tw.key }));
   }
 }

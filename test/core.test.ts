@@ -541,10 +541,10 @@ test.serial('write-behind: a flush of 10,000 flows over 100 profiles takes far f
   await writer.drain();
   const info = await redis.client.info('stats');
   const processed = Number(/total_commands_processed:(\d+)/.exec(info)![1]);
-  t.log(`pipeline commands: ${writer.commandsSent}; redis commands processed: ${processed}`);
-  t.true(writer.commandsSent < 2000, `${writer.commandsSent} commands`);
-  t.true(processed < 2000, `${processed} commands processed by Redis`);
-  t.true(processed >= writer.commandsSent, 'the count includes the flush');
+  // Redis' own count (commands run inside a script included) is what a flush costs the server.
+  t.log(`writer.commandsSent: ${writer.commandsSent}; commands processed by Redis: ${processed}`);
+  t.true(processed < 2000, `${processed} commands processed by Redis for 10,000 flows`);
+  t.true(writer.commandsSent <= processed, `${writer.commandsSent} commands sent`);
 
   // and the data is all there
   t.is(await redis.client.zcard('profiles'), 100);

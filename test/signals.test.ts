@@ -91,6 +91,7 @@ test.serial('SIGINT during the analysis: a clean stop within 2 s, outputs and Re
   const profiles = await client.zcard('profiles');
   t.true(profiles > 0);
   const processed = Number(await client.get('processed_flows_by_profiler_so_far'));
+  t.log(`${processed} of ${FLOWS} flows processed`);
   t.true(processed > 0 && processed < FLOWS, `${processed} flows processed: stopped early`);
   t.truthy(await client.hget('analysis', 'analysis_end'));
   t.is(await client.zcard('modified_timewindows'), 0, 'every window closed on the way out');
