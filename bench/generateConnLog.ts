@@ -338,7 +338,7 @@ function ephemeralPort(rng: Rng): number {
 type Service = 'dns' | 'ssl' | 'http' | 'ntp' | 'ssh' | 'smb' | 'mdns' | 'icmp' | 'unknown';
 
 const SERVICE_MIX: readonly (readonly [Service, number])[] = [
-  ['dns', 34], ['ssl', 30], ['http', 8], ['unknown', 16], ['smb', 4],
+  ['dns', 36], ['ssl', 36], ['http', 10], ['unknown', 6], ['smb', 4],
   ['icmp', 3], ['ntp', 2], ['mdns', 2], ['ssh', 1],
 ];
 // No OTH (midstream, unnamed service) on web ports: only the embedded attacks are unnamed there.
@@ -412,7 +412,7 @@ class Background implements FlowFactory {
       case 'unknown': {
         const e = {
           origH: host, origP: sport, respH: this.external(),
-          respP: rng.float() < 0.5 ? rng.pick(APP_PORTS) : rng.int(1024, 65535),
+          respP: rng.float() < 0.8 ? rng.pick(APP_PORTS) : rng.int(1024, 65535),
         };
         const ob = rng.logNormal(300, 2);
         const rb = rng.logNormal(800, 2.5);

@@ -10,31 +10,72 @@ import type { InterpretedState } from '../inputs/state.js';
 export const AGG_DIMENSIONS = ['dport:client', 'daddr:client', 'dport:server', 'saddr:server'] as const;
 export type AggDimension = (typeof AGG_DIMENSIONS)[number];
 
-/** Dense index per transport name, so buckets are found without building strings per flow. */
-const protoIndexes = new Map<string, number>();
-function protoIndex(proto: string): number {
-  let index = protoIndexes.get(proto);
-  if (index === undefined) {
-    index = protoIndexes.size;
-    protoIndexes.set(proto, index);
+/**
+ * The counters of one aggregation dimension of one window: member `<proto>/<key>/<est|notest>` ->
+ * flows, pkts, bytes. Counters live in typed arrays indexed by member number, so a window with
+ * thousands of members (a scanner's destinations) holds no per-member objects for the GC to trace.
+ */
+export class AggTable {
+  private readonly indexOf = new Map<string, number>();
+  readonly members: string[] = [];
+  flows = new Float64Array(8);
+  pkts = new Float64Array(8);
+  bytes = new Float64Array(8);
+  /** Members changed since the last write, and a flag per member to list each once. */
+  changed: number[] = [];
+  private changedFlag = new Uint8Array(8);
+  /** Members written to Redis while the window was open (at most AGG_TOP_N, see the writer). */
+  readonly written = new Set<number>();
+
+  get size(): number {
+    return this.members.length;
   }
-  return index;
-}
 
-/** Counters of one aggregate member: `<proto>/<key>/<est|notest>` of one dimension. */
-export class AggBucket {
-  flows = 0;
-  pkts = 0;
-  bytes = 0;
-  /** Changed since the last write. */
-  changed = false;
-  /** Written to Redis at least once while the window was open. */
-  written = false;
-  constructor(readonly dimension: AggDimension, readonly member: string) {}
-}
+  bump(member: string, pkts: number, bytes: number): void {
+    let index = this.indexOf.get(member);
+    if (index === undefined) {
+      index = this.members.length;
+      if (index === this.flows.length) this.grow();
+      this.indexOf.set(member, index);
+      this.members.push(member);
+    }
+    this.flows[index]! += 1;
+    this.pkts[index]! += pkts;
+    this.bytes[index]! += bytes;
+    if (this.changedFlag[index] === 0) {
+      this.changedFlag[index] = 1;
+      this.changed.push(index);
+    }
+  }
 
-/** The buckets of one dimension: key (port or address) -> buckets by proto/state slot. */
-export type AggTable = Map<string | number, AggBucket[]>;
+  /** The changed members (and clears the list). */
+  takeChanged(): number[] {
+    const changed = this.changed;
+    for (const index of changed) this.changedFlag[index] = 0;
+    this.changed = [];
+    return changed;
+  }
+
+  /** `flows,pkts,bytes` of a member. */
+  value(index: number): string {
+    return `${this.flows[index]},${this.pkts[index]},${this.bytes[index]}`;
+  }
+
+  private grow(): void {
+    const size = this.flows.length * 2;
+    const grown = (old: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const array = new Float64Array(size);
+      array.set(old);
+      return array;
+    };
+    this.flows = grown(this.flows);
+    this.pkts = grown(this.pkts);
+    this.bytes = grown(this.bytes);
+    const flags = new Uint8Array(size);
+    flags.set(this.changedFlag);
+    this.changedFlag = flags;
+  }
+}
 
 export class TimeWindow {
   /** `profile_<ip>_timewindow<n>`: the Slips key prefix of this window. */
@@ -73,10 +114,6 @@ export class TimeWindow {
   evidenceCount = 0;
   /** alert id -> evidence ids (Slips' `alerts` field of `<p>_<tw>`). */
   readonly alerts = new Map<string, string[]>();
-  /** Aggregate buckets changed since the last write. */
-  changedBuckets: AggBucket[] = [];
-  /** Buckets written per dimension while open (capped, see the Redis writer). */
-  readonly writtenBuckets = new Map<AggDimension, number>();
   /** Queued for the next Redis write. */
   dirty = false;
   closed = false;
@@ -91,31 +128,14 @@ export class TimeWindow {
     this.key = `${profile.key}_${this.twid}`;
   }
 
-  /** Count one flow in the bucket (dimension, proto, key, est) and remember the bucket changed. */
-  bump(dimension: AggDimension, proto: string, key: string | number, established: boolean, pkts: number, bytes: number): void {
+  /** Count one flow in the member `<proto>/<key>/<est|notest>` of a dimension. */
+  bump(dimension: AggDimension, member: string, pkts: number, bytes: number): void {
     let table = this.aggregates.get(dimension);
     if (table === undefined) {
-      table = new Map();
+      table = new AggTable();
       this.aggregates.set(dimension, table);
     }
-    let slots = table.get(key);
-    if (slots === undefined) {
-      slots = [];
-      table.set(key, slots);
-    }
-    const slot = protoIndex(proto) * 2 + (established ? 1 : 0);
-    let bucket = slots[slot];
-    if (bucket === undefined) {
-      bucket = new AggBucket(dimension, `${proto}/${key}/${established ? 'est' : 'notest'}`);
-      slots[slot] = bucket;
-    }
-    bucket.flows += 1;
-    bucket.pkts += pkts;
-    bucket.bytes += bytes;
-    if (!bucket.changed) {
-      bucket.changed = true;
-      this.changedBuckets.push(bucket);
-    }
+    table.bump(member, pkts, bytes);
   }
 }
 
@@ -223,9 +243,9 @@ export class Profiler {
     const bytes = flow.sbytes + flow.dbytes;
     this.countFlow(tw, flow.ts, pkts, bytes, flow.sbytes, flow.dbytes, state);
     tw.outFlows += 1;
-    const established = state === 'Established';
-    tw.bump('dport:client', flow.proto, flow.dport, established, pkts, bytes);
-    tw.bump('daddr:client', flow.proto, flow.daddr, established, pkts, bytes);
+    const est = state === 'Established' ? 'est' : 'notest';
+    tw.bump('dport:client', `${flow.proto}/${flow.dport}/${est}`, pkts, bytes);
+    tw.bump('daddr:client', `${flow.proto}/${flow.daddr}/${est}`, pkts, bytes);
   }
 
   /** Store a conn record seen from the server side (analysis_direction all: the profile is daddr). */
@@ -234,9 +254,9 @@ export class Profiler {
     const bytes = flow.sbytes + flow.dbytes;
     this.countFlow(tw, flow.ts, pkts, bytes, flow.dbytes, flow.sbytes, state);
     tw.inFlows += 1;
-    const established = state === 'Established';
-    tw.bump('dport:server', flow.proto, flow.dport, established, pkts, bytes);
-    tw.bump('saddr:server', flow.proto, flow.saddr, established, pkts, bytes);
+    const est = state === 'Established' ? 'est' : 'notest';
+    tw.bump('dport:server', `${flow.proto}/${flow.dport}/${est}`, pkts, bytes);
+    tw.bump('saddr:server', `${flow.proto}/${flow.saddr}/${est}`, pkts, bytes);
   }
 
   /** Store any other record kind (dns, http, ...): counted per kind. */
@@ -323,7 +343,6 @@ export class Profiler {
   /** After a closed window was written: free its aggregates (a reopened window keeps counting without them). */
   releaseAggregates(tw: TimeWindow): void {
     tw.aggregates.clear();
-    tw.changedBuckets = [];
     tw.aggregatesReleased = true;
   }
 }

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Alert, Evidence } from './evidence.js';
 import { CommandBatch, enableBatches } from './redisBatch.js';
 import type { EvidenceListener } from './evidenceHandler.js';
-import type { AggBucket, AggDimension, Profiler, TimeWindow } from './profiler.js';
+import type { Profiler, TimeWindow } from './profiler.js';
 
 /** Version tag added to every published payload (Slips' receivers check it). */
 export const PAYLOAD_VERSION = '1.1.21';
@@ -24,10 +24,6 @@ function payload(value: object): string {
 /** Adds the version field to an already serialized JSON object. */
 function withVersion(json: string): string {
   return `${json.slice(0, -1)},"version":"${PAYLOAD_VERSION}"}`;
-}
-
-function bucketValue(bucket: AggBucket): string {
-  return `${bucket.flows},${bucket.pkts},${bucket.bytes}`;
 }
 
 export interface RedisWriterOptions {
@@ -175,38 +171,27 @@ export class RedisWriter implements EvidenceListener {
    * ones seen). Once closed: exactly the top AGG_TOP_N by flows (then the buckets are freed).
    */
   private writeAggregates(batch: CommandBatch, tw: TimeWindow): void {
-    const fields = new Map<AggDimension, string[]>();
-    const fieldsOf = (dimension: AggDimension): string[] => {
-      let list = fields.get(dimension);
-      if (list === undefined) fields.set(dimension, (list = []));
-      return list;
-    };
-    for (const bucket of tw.changedBuckets) {
-      bucket.changed = false;
-      if (!bucket.written) {
-        const written = tw.writtenBuckets.get(bucket.dimension) ?? 0;
-        if (written >= AGG_TOP_N) continue;
-        tw.writtenBuckets.set(bucket.dimension, written + 1);
-        bucket.written = true;
+    for (const [dimension, table] of tw.aggregates) {
+      const key = `${tw.key}:agg:${dimension}`;
+      const fields: string[] = [];
+      const changed = table.takeChanged();
+      if (tw.closed && table.size > AGG_TOP_N) {
+        const order = Array.from({ length: table.size }, (_, i) => i);
+        order.sort((a, b) => table.flows[b]! - table.flows[a]! || table.bytes[b]! - table.bytes[a]!);
+        for (const index of order.slice(0, AGG_TOP_N)) fields.push(table.members[index]!, table.value(index));
+        batch.add('DEL', key);
+      } else {
+        for (const index of changed) {
+          if (!table.written.has(index)) {
+            if (table.written.size >= AGG_TOP_N) continue;
+            table.written.add(index);
+          }
+          fields.push(table.members[index]!, table.value(index));
+        }
       }
-      fieldsOf(bucket.dimension).push(bucket.member, bucketValue(bucket));
+      batch.addItems('HSET', key, fields, 2);
     }
-    tw.changedBuckets = [];
-    if (tw.closed) {
-      for (const [dimension, table] of tw.aggregates) {
-        if ((tw.writtenBuckets.get(dimension) ?? 0) < AGG_TOP_N) continue;
-        const all: AggBucket[] = [];
-        for (const slots of table.values()) for (const bucket of slots) if (bucket !== undefined) all.push(bucket);
-        if (all.length <= AGG_TOP_N) continue;
-        all.sort((a, b) => b.flows - a.flows || b.bytes - a.bytes);
-        const top: string[] = [];
-        for (const bucket of all.slice(0, AGG_TOP_N)) top.push(bucket.member, bucketValue(bucket));
-        batch.add('DEL', `${tw.key}:agg:${dimension}`);
-        fields.set(dimension, top);
-      }
-      this.profiler.releaseAggregates(tw);
-    }
-    for (const [dimension, list] of fields) batch.addItems('HSET', `${tw.key}:agg:${dimension}`, list, 2);
+    if (tw.closed) this.profiler.releaseAggregates(tw);
   }
 
   private writeEvidence(batch: CommandBatch): void {

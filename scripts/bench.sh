@@ -14,4 +14,4 @@ if [[ ! -f $DATA ]]; then
   node dist/bench/generateConnLog.js --flows 1000000 --out "$DATA" --seed 42
 fi
 
-exec node --expose-gc dist/bench/run.js "$DATA" "$@"
+exec node --max-semi-space-size=64 dist/bench/run.js "$DATA" "$@"
