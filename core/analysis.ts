@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { CliOptions } from './cli.js';
 import { OUR_VERSION, SLIPS_COMPAT_VERSION } from './cli.js';
-import type { SlipsConfig } from './config.js';
+import { detectionConfigOf, type SlipsConfig } from './config.js';
 import type { Printer } from './console.js';
 import { Engine } from './engine.js';
 import type { EvidenceType } from './evidence.js';
@@ -174,16 +174,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     clientIps: config.parameters.client_ips,
   });
   const engine = new Engine({
-    detection: {
-      longConnectionThreshold: config.flow_alerts.long_connection_threshold,
-      sshSuccessfulDetectionThreshold: config.flow_alerts.ssh_succesful_detection_threshold,
-      dataExfiltrationThreshold: config.flow_alerts.data_exfiltration_threshold,
-      entropyThreshold: config.flow_alerts.entropy_threshold,
-      pastebinDownloadThreshold: config.flow_alerts.pastebin_download_threshold,
-      sshAttemptThreshold: config.brute_force_detector.ssh_attempt_threshold,
-      clientIps: config.parameters.client_ips,
-      timeWindowWidth: width,
-    },
+    detection: detectionConfigOf(config),
     onlyOneTw: config.parameters.onlyOneTw,
     analysisDirection: config.parameters.analysis_direction,
     evidenceThreshold: config.detection.evidence_detection_threshold,

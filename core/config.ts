@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { parse as parseYaml } from 'yaml';
 import { isEvidenceType } from './evidence.js';
 import { connectExternal } from './redisServer.js';
+import type { DetectionConfig } from '../detections/api.js';
 
 export interface SlipsConfig {
   /** Path of the file it was read from. */
@@ -341,5 +342,19 @@ export function loadConfig(file: string): SlipsConfig {
         'timeline_max_flows_per_tw', defaults.redis.timeline_max_flows_per_tw, 'a positive integer', positiveInteger),
     },
     warnings,
+  };
+}
+
+/** The configuration values detections read, from the validated config. */
+export function detectionConfigOf(config: SlipsConfig): DetectionConfig {
+  return {
+    longConnectionThreshold: config.flow_alerts.long_connection_threshold,
+    sshSuccessfulDetectionThreshold: config.flow_alerts.ssh_succesful_detection_threshold,
+    dataExfiltrationThreshold: config.flow_alerts.data_exfiltration_threshold,
+    entropyThreshold: config.flow_alerts.entropy_threshold,
+    pastebinDownloadThreshold: config.flow_alerts.pastebin_download_threshold,
+    sshAttemptThreshold: config.brute_force_detector.ssh_attempt_threshold,
+    clientIps: config.parameters.client_ips,
+    timeWindowWidth: config.parameters.time_window_width,
   };
 }

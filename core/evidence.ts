@@ -93,6 +93,9 @@ export interface Evidence extends Required<Omit<EvidenceInput, 'victim' | 'proto
   interface: string;
 }
 
+/** What alert texts need of each evidence in the alert (kept in memory until the alert). */
+export type EvidenceSummary = Pick<Evidence, 'id' | 'description' | 'threat_level' | 'interface' | 'method'>;
+
 export interface Alert {
   id: string;
   profile: { ip: string };

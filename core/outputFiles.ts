@@ -5,7 +5,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
-import type { Alert, Evidence } from './evidence.js';
+import type { Alert, Evidence, EvidenceSummary } from './evidence.js';
 import { alertLogLine, evidenceLogLine, type EvidenceTextContext } from './format/alertsLog.js';
 import { idmefEvent, idmefIncident, pythonJson, type IdmefEventOptions } from './format/idmef.js';
 import { timelineLine, type TimelineActivity } from './format/timeline.js';
@@ -83,7 +83,7 @@ export class AlertOutputs {
   }
 
   /** Logs an alert; `evidence` are those that make it up (the last one gives the IDMEF method). */
-  writeAlert(alert: Alert, evidence: readonly Evidence[], blocked = false): void {
+  writeAlert(alert: Alert, evidence: readonly EvidenceSummary[], blocked = false): void {
     const now = this.now();
     this.log.write(`${alertLogLine(alert, { blocked, now })}\n`);
     const last = evidence.find((e) => e.id === alert.last_evidence);

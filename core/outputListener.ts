@@ -3,7 +3,7 @@
 // writer). Keeps the evidence of each open time window until it is part of an alert or the
 // window closes, because the alert texts list them.
 
-import type { Alert, Evidence } from './evidence.js';
+import type { Alert, Evidence, EvidenceSummary } from './evidence.js';
 import type { EvidenceListener } from './evidenceHandler.js';
 import type { Printer } from './console.js';
 import { cliAlertBlock } from './format/alertsLog.js';
@@ -32,7 +32,7 @@ export class AnalysisOutputs implements EvidenceListener {
   private readonly timelineFile: TimelineFile | undefined;
   private readonly listeners: EvidenceListener[] = [];
   /** Evidence of open windows not yet part of an alert, by window key. */
-  private readonly unalerted = new Map<string, Map<string, Evidence>>();
+  private readonly unalerted = new Map<string, Map<string, EvidenceSummary>>();
   private readonly timelineContext: TimelineContext;
 
   constructor(private readonly options: AnalysisOutputsOptions) {
@@ -57,14 +57,15 @@ export class AnalysisOutputs implements EvidenceListener {
     if (evidence.attacker.direction === 'SRC') {
       let pending = this.unalerted.get(tw.key);
       if (pending === undefined) this.unalerted.set(tw.key, (pending = new Map()));
-      pending.set(evidence.id, evidence);
+      const { id, description, threat_level, interface: iface, method } = evidence;
+      pending.set(id, { id, description, threat_level, interface: iface, method });
     }
     for (const listener of this.listeners) listener.evidenceAdded(evidence, tw);
   }
 
   alertRaised(alert: Alert, evidenceIds: readonly string[], tw: TimeWindow): void {
     const pending = this.unalerted.get(tw.key);
-    const evidence: Evidence[] = [];
+    const evidence: EvidenceSummary[] = [];
     for (const id of evidenceIds) {
       const found = pending?.get(id);
       if (found !== undefined) evidence.push(found);

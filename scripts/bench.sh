@@ -10,7 +10,7 @@ cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh" redis-server
 
 DATA=bench/data/conn.log
-if [[ ! -f $DATA ]]; then
+if [[ ! -f $DATA || dist/bench/generateConnLog.js -nt $DATA ]]; then
   node dist/bench/generateConnLog.js --flows 1000000 --out "$DATA" --seed 42
 fi
 

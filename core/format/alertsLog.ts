@@ -8,7 +8,7 @@
 //   CLI block:     <alerts format ts> IP <ip> [(<host>) ]detected as malicious in timewindow <n> (start <t>, stop <t>) given the following evidence:
 //                  \t- Detected <description> Threat level: <l>.[ Interface: <i>.]   (wrapped every 155 chars)
 
-import type { Alert, Evidence } from '../evidence.js';
+import type { Alert, Evidence, EvidenceSummary } from '../evidence.js';
 import { alertsFormat, humanTime, isoLocal, nowSeconds } from './time.js';
 
 /** Width Slips pads the profile IP (plus hostname) to in alerts.log. */
@@ -119,7 +119,7 @@ export interface AlertBlockOptions {
  * The text printed (sender `evidence_handler_worker`) when an alert fires: a header naming the IP
  * and time window, then one `\t- Detected ...` line per evidence; ends with a newline.
  */
-export function cliAlertBlock(alert: Alert, evidence: readonly Evidence[], opts: AlertBlockOptions = {}): string {
+export function cliAlertBlock(alert: Alert, evidence: readonly EvidenceSummary[], opts: AlertBlockOptions = {}): string {
   const colors = opts.colors ?? NO_COLORS;
   const host = opts.hostname ? `(${opts.hostname}) ` : '';
   const tw = alert.timewindow;
