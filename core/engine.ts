@@ -31,6 +31,16 @@ export interface EngineOptions {
   onWindowClosed?: (tw: TimeWindow) => void;
 }
 
+/** The value of a detector state bag entry, created on first use. */
+function stateIn<T>(bag: Map<string, unknown>, key: string, init: () => T): T {
+  let value = bag.get(key) as T | undefined;
+  if (value === undefined) {
+    value = init();
+    bag.set(key, value);
+  }
+  return value;
+}
+
 /** Reusable per-record context handed to detectors (one object, fields updated per record). */
 class RecordContext implements FlowContext {
   profileIp = '';
@@ -39,23 +49,11 @@ class RecordContext implements FlowContext {
   profile!: Profile;
 
   twState<T>(key: string, init: () => T): T {
-    const bag = this.tw.detectorState;
-    let value = bag.get(key) as T | undefined;
-    if (value === undefined) {
-      value = init();
-      bag.set(key, value);
-    }
-    return value;
+    return stateIn(this.tw.detectorState, key, init);
   }
 
   profileState<T>(key: string, init: () => T): T {
-    const bag = this.profile.detectorState;
-    let value = bag.get(key) as T | undefined;
-    if (value === undefined) {
-      value = init();
-      bag.set(key, value);
-    }
-    return value;
+    return stateIn(this.profile.detectorState, key, init);
   }
 
   markPortScanner(): void {

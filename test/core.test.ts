@@ -5,6 +5,7 @@
 
 import test, { type ExecutionContext } from 'ava';
 import type { DetectionConfig } from '../detections/api.js';
+import { defaultConfig, detectionConfigOf } from '../core/config.js';
 import { Engine } from '../core/engine.js';
 import type { Alert, Evidence, EvidenceInput, EvidenceType } from '../core/evidence.js';
 import { EvidenceHandler, type EvidenceListener } from '../core/evidenceHandler.js';
@@ -57,16 +58,7 @@ function highEvidence(handler: EvidenceHandler, n: number, ts = T0 + 10): string
   return ids;
 }
 
-const DETECTION = {
-  longConnectionThreshold: 1500,
-  sshSuccessfulDetectionThreshold: 4290,
-  dataExfiltrationThreshold: 500,
-  entropyThreshold: 5,
-  pastebinDownloadThreshold: 700,
-  sshAttemptThreshold: 9,
-  clientIps: [],
-  timeWindowWidth: WIDTH,
-} as DetectionConfig;
+const DETECTION: DetectionConfig = { ...detectionConfigOf(defaultConfig()), timeWindowWidth: WIDTH };
 
 /** An engine without detectors, recording the windows it closes. */
 function bareEngine(): { engine: Engine; closed: TimeWindow[] } {

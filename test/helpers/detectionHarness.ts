@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { DetectionConfig, Detector, DetectorFactory, FlowContext, Knowledge } from '../../detections/api.js';
 import { DETECTORS } from '../../detections/index.js';
 import type { EvidenceInput, EvidenceType } from '../../core/evidence.js';
+import { defaultConfig, detectionConfigOf } from '../../core/config.js';
 import { SharedKnowledge } from '../../core/knowledge.js';
 import type { ConnRecord, FlowRecord, HttpRecord, SslRecord } from '../../inputs/records.js';
 import { interpretState } from '../../inputs/state.js';
@@ -14,16 +15,7 @@ import { interpretState } from '../../inputs/state.js';
 export const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 export const TW_WIDTH = 3600;
 
-const DEFAULT_CONFIG: DetectionConfig = {
-  longConnectionThreshold: 1500,
-  sshSuccessfulDetectionThreshold: 4290,
-  dataExfiltrationThreshold: 500,
-  entropyThreshold: 5,
-  pastebinDownloadThreshold: 700,
-  sshAttemptThreshold: 9,
-  clientIps: [],
-  timeWindowWidth: TW_WIDTH,
-};
+const DEFAULT_CONFIG: DetectionConfig = { ...detectionConfigOf(defaultConfig()), timeWindowWidth: TW_WIDTH };
 
 export class DetectionHarness {
   readonly evidence: EvidenceInput[] = [];
