@@ -12,10 +12,11 @@ import { countLines, readLines, type LineBatch, type LineReaderOptions } from '.
 import type { FlowReader } from '../inputs/reader.js';
 import type { FlowKind, FlowRecord, RecordOf } from '../inputs/records.js';
 import { openZeekInput, zeekLogKind } from '../inputs/zeek/reader.js';
+import { SHARED_SLIPS_DATASETS } from './helpers/shared.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/zeek/${name}`, import.meta.url));
 
-const SHARED_DATASETS = '/work/shared/datasets/slips';
+const SHARED_DATASETS = SHARED_SLIPS_DATASETS;
 const hasShared = fs.existsSync(SHARED_DATASETS);
 
 interface ReadResult {
