@@ -86,7 +86,6 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     process.off('SIGTERM', onSignal);
   };
 
-
   // --- Input first: a wrong input must not start anything
   let badRecords = 0;
   const sink: ErrorSink = {
