@@ -100,7 +100,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   try {
     reader = request.stdinFormat !== undefined
       ? openStdinInput(request.stdinFormat, sink)
-      : await openInput(request.inputPath, sink);
+      : await openInput(request.inputPath, sink, { zeekLogDir: path.join(outputDir, 'zeek_files') });
   } catch (error) {
     printer.error('main', (error as Error).message);
     releaseSignals();

@@ -13,6 +13,7 @@ import type { ErrorSink } from './errors.js';
 import { countLines, readLines } from './lineReader.js';
 import { openNfdumpInput } from './nfdump.js';
 import type { FlowReader } from './reader.js';
+import { openPcapInput } from './pcap/reader.js';
 import { LineInput, type LineParser } from './stdin.js';
 import { SuricataParser } from './suricata.js';
 import { openZeekInput } from './zeek/reader.js';
@@ -92,7 +93,9 @@ export function detectInputType(path: string): InputType | undefined {
   if (line.includes('flow_id')) return 'suricata';
   const json = jsonObject(line);
   if (json !== undefined) return typeof json['event_type'] === 'string' ? 'suricata' : 'zeek_log_file';
-  if (line.includes('\t') || /\s+-\s+/.test(line)) {
+  // Slips' /\s+-\s+/, written so that it cannot backtrack (same matches; the original takes
+  // quadratic time on a long run of spaces).
+  if (line.includes('\t') || /\s-\s/.test(line)) {
     return line.includes('->') || line.includes('StartTime') ? 'binetflow-tabs' : 'zeek_log_file';
   }
   if (line.includes(',') && (line.includes('->') || line.includes('StartTime'))) return 'binetflow';
@@ -130,8 +133,13 @@ function emptyInput(path: string, sink: ErrorSink): FlowReader {
   return { inputType: 'file', linesRead: 0, totalLines: 0, batches: async function* () {}, stop: () => undefined };
 }
 
+export interface OpenInputOptions {
+  /** Where readers that analyse packets write the Zeek logs they produce (Slips' zeek_files). */
+  zeekLogDir?: string;
+}
+
 /** Open the reader for a path (file or directory). Throws for missing paths and unsupported types. */
-export async function openInput(path: string, sink: ErrorSink): Promise<FlowReader> {
+export async function openInput(path: string, sink: ErrorSink, options: OpenInputOptions = {}): Promise<FlowReader> {
   const type = detectInputType(path);
   switch (type) {
     case undefined:
@@ -147,6 +155,6 @@ export async function openInput(path: string, sink: ErrorSink): Promise<FlowRead
     case 'nfdump':
       return openNfdumpInput(path, sink);
     case 'pcap':
-      throw new UnsupportedInputError(type, path);
+      return openPcapInput(path, sink, options.zeekLogDir !== undefined ? { zeekLogDir: options.zeekLogDir } : {});
   }
 }

@@ -1,0 +1,955 @@
+// Connection tracking with Zeek's conn.log semantics, fed one decoded packet at a time.
+// Carries over Zeek's rules (scripts/base/protocols/conn/main.zeek, TCPSessionAdapter,
+// TCP_Endpoint, Session): who the originator is (first packet, flipped by the likely-server-port
+// heuristic or a SYN / SYN-ACK reversal), the per-endpoint TCP state machine, history letters
+// (S H A D F R once per direction, S/H/F/R again for a new sequence number, T/W/G at 1, 10,
+// 100, ... occurrences, I/Q, ^ for a flip), sizes from sequence numbers, conn_state, and the
+// timers that end a connection: attempt (5 s), expire checks (5 s SYN timeout, 6 s session
+// timer, 5 s linger), close / reset delays (5 s), inactivity (TCP 5 min once past the
+// handshake, 1 min before; UDP / ICMP 1 min). Timers run on packet time before each packet.
+// A connection is reported through onConn when it is removed (timer, reuse by a new SYN, or
+// flush() at end of input).
+//
+// Hook for protocol analyzers: `onPayload(conn, isOrig, seq, payload)` is called with every
+// TCP segment's payload (seq relative to the direction's initial sequence number; segments
+// arrive as captured, not reassembled) and every UDP / ICMP payload (seq 0), after the
+// connection state was updated. `conn.service` may be set by an analyzer; it goes to the
+// record's appproto and conn.log's service.
+
+import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
+
+// --- Zeek's defaults (init-bare.zeek)
+const TCP_SYN_TIMEOUT = 5;
+const TCP_SESSION_TIMER = 6;
+const TCP_CONNECTION_LINGER = 5;
+const TCP_ATTEMPT_DELAY = 5;
+const TCP_CLOSE_DELAY = 5;
+const TCP_RESET_DELAY = 5;
+const TCP_INACTIVITY_TIMEOUT = 300;
+const UDP_INACTIVITY_TIMEOUT = 60;
+const ICMP_INACTIVITY_TIMEOUT = 60;
+/** Zeek's dns_session_timeout: the DNS analyzer ends idle UDP DNS "connections" early. */
+const DNS_SESSION_TIMEOUT = 10;
+const DNS_UDP_PORTS = new Set([53, 137, 5353, 5355]);
+const TOO_LARGE_SEQ_DELTA = 1048576;
+const TWO32 = 4294967296;
+
+// --- TCP endpoint states (Zeek's TCP_ENDPOINT_*)
+export const INACTIVE = 0;
+export const SYN_SENT = 1;
+export const SYN_ACK_SENT = 2;
+export const PARTIAL = 3;
+export const ESTABLISHED = 4;
+export const CLOSED = 5;
+export const RESET = 6;
+
+// History masks (orig; responder is << 16)
+const HIST_SYN = 0x1;
+const HIST_FIN = 0x2;
+const HIST_RST = 0x4;
+const HIST_FIN_RST = 0x8;
+const HIST_DATA = 0x10;
+const HIST_ACK = 0x20;
+const HIST_MULTI_FLAG = 0x40;
+
+/**
+ * Ports registered by Zeek's default analyzers (likely_server_ports): a connection whose first
+ * packet comes from one of these (and is not a plain SYN) is flipped.
+ */
+const LIKELY_TCP_SERVER_PORTS = new Set([
+  21, 22, 23, 25, 53, 79, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631, 636, 989,
+  990, 992, 993, 995, 1080, 1433, 1434, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432, 5900, 6379,
+  6666, 6667, 6668, 6669, 8000, 8080, 8888, 20000,
+]);
+const LIKELY_UDP_SERVER_PORTS = new Set([
+  53, 67, 69, 88, 123, 137, 161, 162, 443, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353, 5355, 6081, 20000,
+]);
+
+class Endpoint {
+  state = INACTIVE;
+  prevState = INACTIVE;
+  startSeq = 0;
+  lastSeq = 0;
+  ackSeq = 0;
+  seqWraps = 0;
+  ackWraps = 0;
+  finCnt = 0;
+  didClose = false;
+  histLastSyn = -1;
+  histLastFin = -1;
+  histLastRst = -1;
+  rxmtCnt = 0;
+  rxmtThresh = 1;
+  win0Cnt = 0;
+  win0Thresh = 1;
+  gapCnt = 0;
+  gapThresh = 1;
+  /** Relative sequence up to which payload was seen in order (for content gaps). */
+  seenUpTo = 1;
+  /** Payload seen beyond seenUpTo, as [start, end) ranges (bounded). */
+  ahead: number[][] = [];
+  /** UDP / ICMP payload bytes, -1 while nothing was sent. */
+  length = -1;
+  pkts = 0;
+  ipBytes = 0;
+
+  constructor(public isOrig: boolean) {}
+
+  setState(conn: TrackedConn, peer: Endpoint, next: number): void {
+    if (next === this.state) return;
+    // Leaving the handshake switches to the TCP inactivity timeout.
+    if (!isHandshake(next) && isHandshake(this.state) && isHandshake(peer.state)) conn.tracker.setInactivity(conn, TCP_INACTIVITY_TIMEOUT);
+    this.prevState = this.state;
+    this.state = next;
+  }
+
+  /** Zeek's TCP_Endpoint::Size(): payload bytes from the sequence space. */
+  size(peer: Endpoint): number {
+    if (this.prevState === SYN_SENT && this.state === RESET && peer.state === INACTIVE && !this.noDataAcked()) return 0;
+    const last = this.seqWraps * TWO32 + this.lastSeq;
+    const ack = this.ackWraps * TWO32 + this.ackSeq;
+    let size = (last > ack ? last : ack) - this.startSeq;
+    if (size < 0) size = 0;
+    if (size !== 0) size -= 1;
+    if (this.finCnt > 0 && size !== 0) size -= 1;
+    return size;
+  }
+
+  private noDataAcked(): boolean {
+    const ack = this.ackWraps * TWO32 + this.ackSeq;
+    return ack === this.startSeq || ack === this.startSeq + 1;
+  }
+
+  initSeqs(start: number, last: number): void {
+    this.startSeq = start >>> 0;
+    this.ackSeq = start >>> 0;
+    this.lastSeq = last >>> 0;
+  }
+
+  updateLastSeq(seq: number): void {
+    if (seq < this.lastSeq) this.seqWraps += 1;
+    this.lastSeq = seq;
+  }
+
+  updateAckSeq(seq: number): void {
+    if (seq < this.ackSeq) this.ackWraps += 1;
+    this.ackSeq = seq;
+  }
+}
+
+/** Most out-of-order ranges remembered per direction. */
+const MAX_AHEAD = 32;
+
+/** Records payload [start, end) of a direction, advancing the in-order point through held ranges. */
+function dataSeen(ep: Endpoint, start: number, end: number): void {
+  if (end <= ep.seenUpTo) return;
+  if (start > ep.seenUpTo) {
+    if (ep.ahead.length < MAX_AHEAD) ep.ahead.push([start, end]);
+    return;
+  }
+  ep.seenUpTo = end;
+  if (ep.ahead.length === 0) return;
+  ep.ahead.sort((a, b) => a[0]! - b[0]!);
+  let i = 0;
+  for (; i < ep.ahead.length && ep.ahead[i]![0]! <= ep.seenUpTo; i++) ep.seenUpTo = Math.max(ep.seenUpTo, ep.ahead[i]![1]!);
+  ep.ahead.splice(0, i);
+}
+
+function isHandshake(state: number): boolean {
+  return state === INACTIVE || state === SYN_SENT || state === SYN_ACK_SENT;
+}
+
+/** Signed 32-bit difference of two sequence numbers. */
+function seqDelta(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+/** Zeek's get_relative_seq (wrap-aware position of `cur` relative to the endpoint's start). */
+function relativeSeq(ep: Endpoint, cur: number, last: number, wraps: number): { rel: number; underflow: boolean } {
+  const delta = seqDelta(cur, last);
+  if (delta < 0) {
+    if (wraps > 0 && cur > last) wraps -= 1;
+  } else if (delta > 0) {
+    if (cur < last) wraps += 1;
+  }
+  if (wraps === 0) {
+    const d = seqDelta(cur, ep.startSeq);
+    return { rel: d, underflow: d < 0 };
+  }
+  return { rel: wraps * TWO32 + cur - ep.startSeq, underflow: false };
+}
+
+export interface TrackedConn {
+  readonly tracker: ConnTracker;
+  key: string;
+  uid: string;
+  ts: number;
+  lastTime: number;
+  /** IP protocol number (6, 17, 1, 58). */
+  ipProto: number;
+  origH: string;
+  origP: number;
+  respH: string;
+  respP: number;
+  smac: string;
+  dmac: string;
+  iface: string;
+  orig: Endpoint;
+  resp: Endpoint;
+  history: string;
+  histSeen: number;
+  /** Zeek service (set by protocol analyzers), "" when unknown. */
+  service: string;
+  /** TCP: the connection is still "active" (not finished / reset / timed out). */
+  isActive: boolean;
+  inactivityTimeout: number;
+  /** Bumped to cancel the pending timers of a kind. */
+  inactivityGen: number;
+  analyzerGen: number;
+  removed: boolean;
+  missedBytes: number;
+}
+
+/** A finished connection with everything conn.log needs. */
+export interface FinishedConn {
+  conn: TrackedConn;
+  proto: 'tcp' | 'udp' | 'icmp';
+  /** duration / bytes are unset (Zeek '-') when the duration is 0. */
+  duration: number | undefined;
+  origBytes: number;
+  respBytes: number;
+  state: string;
+}
+
+// Timer kinds
+const T_INACTIVITY = 0;
+const T_EXPIRE = 1;
+const T_ATTEMPT = 2;
+const T_DELETE = 3;
+const T_RESET = 4;
+const T_DNS = 5;
+
+interface Timer {
+  t: number;
+  conn: TrackedConn;
+  kind: number;
+  gen: number;
+}
+
+/** Binary min-heap of timers by time. */
+class TimerQueue {
+  private readonly heap: Timer[] = [];
+
+  push(timer: Timer): void {
+    const h = this.heap;
+    h.push(timer);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.t <= timer.t) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = timer;
+  }
+
+  peek(): Timer | undefined {
+    return this.heap[0];
+  }
+
+  pop(): Timer | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined || h.length === 0) return top;
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r]!.t < h[l]!.t ? r : l;
+      if (h[c]!.t >= last.t) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export interface ConnTrackerOptions {
+  /** Called for every connection when it ends. */
+  onConn: (finished: FinishedConn) => void;
+  /** Protocol-analyzer hook: payload of each direction (see the header comment). */
+  onPayload?: (conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void;
+  /** Interface name written into the records. */
+  interfaceName?: string;
+}
+
+export class ConnTracker {
+  private readonly conns = new Map<string, TrackedConn>();
+  private readonly timers = new TimerQueue();
+  private readonly onConn: (finished: FinishedConn) => void;
+  private readonly onPayload: ((conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void) | undefined;
+  private readonly iface: string;
+  private uidState = 0x2545f491;
+  /** Latest packet time seen (network time). */
+  now = 0;
+
+  constructor(options: ConnTrackerOptions) {
+    this.onConn = options.onConn;
+    this.onPayload = options.onPayload;
+    this.iface = options.interfaceName ?? 'default';
+  }
+
+  /** Connections currently tracked. */
+  get liveConnections(): number {
+    return this.conns.size;
+  }
+
+  /** Start time of the oldest live connection (Infinity when none): Map order is creation order. */
+  oldestLiveStart(): number {
+    for (const conn of this.conns.values()) return conn.ts;
+    return Infinity;
+  }
+
+  /** Runs the timers due at `t` (network time never goes back). */
+  advance(t: number): void {
+    if (t > this.now) this.now = t;
+    const now = this.now;
+    for (let top = this.timers.peek(); top !== undefined && top.t <= now; top = this.timers.peek()) {
+      this.timers.pop();
+      this.fire(top, now);
+    }
+  }
+
+  /** Ends every connection (end of input), in start-time order. */
+  flush(): void {
+    const live = [...this.conns.values()].sort((a, b) => a.ts - b.ts);
+    for (const conn of live) this.remove(conn);
+  }
+
+  /** Feeds one decoded IP packet captured at `ts`. */
+  packet(d: Decoded, ts: number): void {
+    if (d.kind !== KIND_IP) return;
+    this.advance(ts);
+    const proto = d.proto;
+    if (proto === PROTO_TCP) this.tcpPacket(d, ts);
+    else if (proto === PROTO_UDP) this.udpPacket(d, ts);
+    else if (proto === PROTO_ICMP || proto === PROTO_ICMP6) this.icmpPacket(d, ts);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connections
+
+  private newUid(): string {
+    // xorshift32, three words -> 'C' + base62 (deterministic per run).
+    let out = 'C';
+    for (let w = 0; w < 3; w++) {
+      let x = this.uidState;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.uidState = x >>> 0;
+      let v = this.uidState;
+      for (let i = 0; i < 6 && (v > 0 || i < 5); i++) {
+        out += BASE62[v % 62];
+        v = Math.floor(v / 62);
+      }
+    }
+    return out;
+  }
+
+  private create(key: string, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
+    const frame = d.frame;
+    const srcMac = d.srcMacOff >= 0 ? macString(frame, d.srcMacOff) : '';
+    const dstMac = d.dstMacOff >= 0 ? macString(frame, d.dstMacOff) : '';
+    const conn: TrackedConn = {
+      tracker: this,
+      key,
+      uid: this.newUid(),
+      ts,
+      lastTime: ts,
+      ipProto: d.proto,
+      origH: flip ? d.dst : d.src,
+      origP: flip ? dport : sport,
+      respH: flip ? d.src : d.dst,
+      respP: flip ? sport : dport,
+      smac: flip ? dstMac : srcMac,
+      dmac: flip ? srcMac : dstMac,
+      iface: this.iface,
+      orig: new Endpoint(true),
+      resp: new Endpoint(false),
+      history: flip ? '^' : '',
+      histSeen: 0,
+      service: '',
+      isActive: true,
+      inactivityTimeout: 0,
+      inactivityGen: 0,
+      analyzerGen: 0,
+      removed: false,
+      missedBytes: 0,
+    };
+    this.conns.set(key, conn);
+    return conn;
+  }
+
+  private remove(conn: TrackedConn): void {
+    if (conn.removed) return;
+    conn.removed = true;
+    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
+    const duration = conn.lastTime - conn.ts;
+    let proto: 'tcp' | 'udp' | 'icmp';
+    let origBytes: number;
+    let respBytes: number;
+    let state: string;
+    if (conn.ipProto === PROTO_TCP) {
+      proto = 'tcp';
+      origBytes = conn.orig.size(conn.resp);
+      respBytes = conn.resp.size(conn.orig);
+      state = tcpConnState(conn, origBytes, respBytes);
+    } else {
+      proto = conn.ipProto === PROTO_UDP ? 'udp' : 'icmp';
+      origBytes = Math.max(conn.orig.length, 0);
+      respBytes = Math.max(conn.resp.length, 0);
+      state = proto === 'udp' ? udpConnState(conn) : 'OTH';
+    }
+    this.onConn({ conn, proto, duration: duration > 0 ? duration : undefined, origBytes, respBytes, state });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Timers
+
+  setInactivity(conn: TrackedConn, timeout: number): void {
+    if (timeout === conn.inactivityTimeout) return;
+    conn.inactivityGen += 1;
+    conn.inactivityTimeout = timeout;
+    this.timers.push({ t: conn.lastTime + timeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+  }
+
+  private addTimer(conn: TrackedConn, kind: number, t: number): void {
+    this.timers.push({ t, conn, kind, gen: conn.analyzerGen });
+  }
+
+  /** Zeek's analyzer CancelTimers(): drops the pending TCP timers (not the inactivity one). */
+  private cancelTimers(conn: TrackedConn): void {
+    conn.analyzerGen += 1;
+  }
+
+  private fire(timer: Timer, t: number): void {
+    const conn = timer.conn;
+    if (conn.removed) return;
+    if (timer.kind === T_INACTIVITY) {
+      if (timer.gen !== conn.inactivityGen) return;
+      if (conn.lastTime + conn.inactivityTimeout <= t) this.remove(conn);
+      else this.timers.push({ t: conn.lastTime + conn.inactivityTimeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+      return;
+    }
+    if (timer.gen !== conn.analyzerGen) return;
+    const { orig, resp } = conn;
+    switch (timer.kind) {
+      case T_ATTEMPT:
+        if (!conn.isActive) return;
+        if ((orig.state === SYN_SENT || orig.state === SYN_ACK_SENT) && resp.state === INACTIVE) {
+          conn.isActive = false;
+          this.remove(conn);
+        }
+        return;
+      case T_EXPIRE:
+        if (!conn.isActive) return;
+        if (conn.lastTime + TCP_CONNECTION_LINGER < t) {
+          if (orig.didClose || resp.didClose) {
+            if ((orig.didClose && resp.didClose) || orig.state === RESET || resp.state === RESET ||
+                orig.state === INACTIVE || resp.state === INACTIVE) {
+              conn.isActive = false;
+              this.remove(conn);
+              return;
+            }
+          }
+          if (resp.state === INACTIVE && orig.state === INACTIVE) {
+            this.remove(conn);
+            return;
+          }
+        }
+        this.addTimer(conn, T_EXPIRE, t + TCP_SESSION_TIMER);
+        return;
+      case T_RESET:
+        if (!conn.isActive) return;
+        if (!(orig.didClose && resp.didClose)) conn.isActive = false;
+        this.remove(conn);
+        return;
+      case T_DELETE:
+        this.remove(conn);
+        return;
+      case T_DNS:
+        if (t - conn.lastTime >= DNS_SESSION_TIMEOUT - 1) this.remove(conn);
+        else this.addTimer(conn, T_DNS, t + DNS_SESSION_TIMEOUT);
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // History
+
+  private checkHistory(conn: TrackedConn, isOrig: boolean, mask: number, code: string): boolean {
+    const m = isOrig ? mask : mask << 16;
+    if ((conn.histSeen & m) === 0) {
+      conn.histSeen |= m;
+      conn.history += isOrig ? code : code.toLowerCase();
+      return false;
+    }
+    return true;
+  }
+
+  private addHistory(conn: TrackedConn, isOrig: boolean, code: string): void {
+    conn.history += isOrig ? code : code.toLowerCase();
+  }
+
+  /** Letters recorded at the 1st, 10th, 100th, ... occurrence (T, W, G). */
+  private scaled(conn: TrackedConn, ep: Endpoint, code: string, which: 'rxmt' | 'win0' | 'gap'): void {
+    const cntKey = `${which}Cnt` as const;
+    const threshKey = `${which}Thresh` as const;
+    ep[cntKey] += 1;
+    if (ep[cntKey] === ep[threshKey]) {
+      this.addHistory(conn, ep.isOrig, code);
+      ep[threshKey] *= 10;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // TCP
+
+  private tcpKey(d: Decoded): string {
+    const a = `${d.src}|${d.sport}`;
+    const b = `${d.dst}|${d.dport}`;
+    return a < b ? `6|${a}|${b}` : `6|${b}|${a}`;
+  }
+
+  /** Zeek's TCPSessionAdapter::IsReuse: a SYN that starts a new connection on this tuple. */
+  private isReuse(conn: TrackedConn, flags: number, seq: number): boolean {
+    if ((flags & TH_SYN) === 0) return false;
+    let connOrig = conn.orig;
+    if (flags & TH_ACK) {
+      if (conn.orig.state !== INACTIVE) return false;
+      connOrig = conn.resp;
+    }
+    if (!(conn.orig.didClose || conn.resp.didClose)) {
+      if (seq === connOrig.startSeq) return false;
+      if ((flags & TH_ACK) === 0 && connOrig.state === SYN_ACK_SENT && conn.resp.state === INACTIVE && seq === conn.resp.startSeq) return false;
+    }
+    return true;
+  }
+
+  private tcpPacket(d: Decoded, ts: number): void {
+    const key = this.tcpKey(d);
+    const flags = d.tcpFlags;
+    let conn = this.conns.get(key);
+    if (conn !== undefined && this.isReuse(conn, flags, d.seq)) {
+      this.remove(conn);
+      conn = undefined;
+    }
+    if (conn === undefined) {
+      let flip = false;
+      if ((flags & TH_SYN) === 0 || (flags & TH_ACK) !== 0) {
+        if (LIKELY_TCP_SERVER_PORTS.has(d.sport) && !isBroadcastOrMulticast(d.dst)) {
+          flip = LIKELY_TCP_SERVER_PORTS.has(d.dport) ? (flags & TH_SYN) === 0 && d.sport < d.dport : true;
+        }
+      }
+      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
+      this.addTimer(conn, T_EXPIRE, ts + TCP_SYN_TIMEOUT);
+    }
+    const isOrig = d.src === conn.origH && d.sport === conn.origP;
+    // Counted on the endpoint object, which stays right if the packet flips the roles.
+    const ep = isOrig ? conn.orig : conn.resp;
+    this.tcpProcess(conn, isOrig, d, ts);
+    ep.pkts += 1;
+    ep.ipBytes += d.ipLen;
+  }
+
+  private tcpProcess(conn: TrackedConn, isOrig: boolean, d: Decoded, t: number): void {
+    const flags = d.tcpFlags;
+    const syn = (flags & TH_SYN) !== 0;
+    const fin = (flags & TH_FIN) !== 0;
+    const rst = (flags & TH_RST) !== 0;
+    const ack = (flags & TH_ACK) !== 0;
+    const baseSeq = d.seq;
+    const ackSeq = d.ack;
+    const len = d.payloadLen;
+    const endpoint = isOrig ? conn.orig : conn.resp;
+    const peer = isOrig ? conn.resp : conn.orig;
+
+    let segLen = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if (rst) segLen -= len;
+    const seqOnePast = (baseSeq + segLen) >>> 0;
+
+    // init_endpoint
+    switch (endpoint.state) {
+      case INACTIVE:
+        if (syn) endpoint.initSeqs(baseSeq, seqOnePast);
+        else endpoint.initSeqs(baseSeq - 1, baseSeq);
+        break;
+      case SYN_SENT:
+      case SYN_ACK_SENT:
+        if (syn && baseSeq !== endpoint.startSeq) endpoint.initSeqs(baseSeq, seqOnePast);
+        break;
+      case ESTABLISHED:
+      case PARTIAL:
+        if (syn) endpoint.initSeqs(baseSeq, seqOnePast);
+        break;
+      case RESET:
+        if (syn && endpoint.prevState === INACTIVE) endpoint.initSeqs(baseSeq, seqOnePast);
+        break;
+    }
+
+    const { rel: relSeq, underflow } = relativeSeq(endpoint, baseSeq, endpoint.lastSeq, endpoint.seqWraps);
+
+    // update_history
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) this.checkHistory(conn, isOrig, HIST_FIN_RST, 'I');
+      else this.checkHistory(conn, isOrig, HIST_MULTI_FLAG, 'Q');
+    } else if (bits === 1) {
+      if (syn) {
+        const code = ack ? 'H' : 'S';
+        if (this.checkHistory(conn, isOrig, HIST_SYN, code) && relSeq !== endpoint.histLastSyn) this.addHistory(conn, isOrig, code);
+        endpoint.histLastSyn = relSeq;
+      }
+      if (fin) {
+        if (this.checkHistory(conn, isOrig, HIST_FIN, 'F') && relSeq + len !== endpoint.histLastFin) this.addHistory(conn, isOrig, 'F');
+        endpoint.histLastFin = relSeq + len;
+      }
+      if (rst) {
+        if (this.checkHistory(conn, isOrig, HIST_RST, 'R') && relSeq !== endpoint.histLastRst) this.addHistory(conn, isOrig, 'R');
+        endpoint.histLastRst = relSeq;
+      }
+    } else if (len > 0) this.checkHistory(conn, isOrig, HIST_DATA, 'D');
+    else if (ack) this.checkHistory(conn, isOrig, HIST_ACK, 'A');
+
+    // update_window: only the zero-window letter matters here.
+    if (d.window === 0 && !rst && peer.state !== CLOSED && endpoint.state !== RESET) this.scaled(conn, endpoint, 'W', 'win0');
+
+    if (!conn.orig.didClose || !conn.resp.didClose) conn.lastTime = t;
+
+    if (fin) endpoint.finCnt += 1;
+
+    let relAck = 0;
+    if (ack) {
+      if (peer.state === INACTIVE) {
+        relAck = 1;
+        peer.initSeqs(ackSeq - 1, ackSeq - 1);
+      } else {
+        const r = relativeSeq(peer, ackSeq, peer.ackSeq, peer.ackWraps);
+        if (r.underflow) relAck = 0;
+        else {
+          relAck = r.rel;
+          if (!rst) {
+            const deltaAck = seqDelta(ackSeq, peer.ackSeq);
+            if (!(ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) && deltaAck > 0) peer.updateAckSeq(ackSeq);
+          }
+        }
+      }
+    }
+
+    // update_last_seq
+    const deltaLast = seqDelta(seqOnePast, endpoint.lastSeq);
+    if ((syn || rst) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
+      // untrusted jump
+    } else if (fin && endpoint.lastSeq === ((endpoint.startSeq + 1) >>> 0)) endpoint.updateLastSeq(seqOnePast);
+    else if (endpoint.state === RESET) {
+      // no sequence numbers trusted after a RST
+    } else if (deltaLast > 0) endpoint.updateLastSeq(seqOnePast);
+    else if (len > 0) this.scaled(conn, endpoint, 'T', 'rxmt');
+
+    const close = this.stateMachine(conn, t, endpoint, peer, baseSeq, len, isOrig, flags);
+    // A SYN/SYN-ACK reversal swapped the roles: this packet now comes from the originator.
+    if (close.flipped) isOrig = !isOrig;
+
+    if (ack) this.ackReceived(conn, peer, relAck);
+
+    const relDataSeq = syn ? relSeq + 1 : relSeq;
+    if (len > 0 && !rst && !underflow) {
+      dataSeen(endpoint, relDataSeq, relDataSeq + len);
+      if (this.onPayload !== undefined) {
+        const end = Math.min(d.payloadOff + len, d.data.length);
+        if (end > d.payloadOff) this.onPayload(conn, isOrig, relDataSeq, d.data.subarray(d.payloadOff, end));
+      }
+    }
+
+    if (close.doClose) this.connectionClosed(conn, endpoint, peer, close.genEvent);
+  }
+
+  /**
+   * Content gaps: the peer acknowledged data of `ep` we never saw (Zeek's reassembler reports
+   * them as content_gap -> missed_bytes and the G/g history letter). Gaps acknowledged by a
+   * FIN or RST at the very end are not counted, like Zeek.
+   */
+  private ackReceived(conn: TrackedConn, ep: Endpoint, relAck: number): void {
+    let upTo = relAck;
+    if (ep.finCnt > 0) {
+      const finAt = ep.size(ep === conn.orig ? conn.resp : conn.orig) + 1;
+      if (upTo > finAt) upTo = finAt;
+    }
+    if (upTo <= ep.seenUpTo) return;
+    const peer = ep === conn.orig ? conn.resp : conn.orig;
+    if (ep.state === ESTABLISHED && peer.state === ESTABLISHED) {
+      conn.missedBytes += upTo - ep.seenUpTo;
+      this.scaled(conn, ep, 'G', 'gap');
+    }
+    dataSeen(ep, ep.seenUpTo, upTo);
+  }
+
+  /** Zeek's UpdateStateMachine; returns whether to close and whether the roles flipped. */
+  private stateMachine(
+    conn: TrackedConn, t: number, endpoint: Endpoint, peer: Endpoint, baseSeq: number,
+    len: number, isOrig: boolean, flags: number,
+  ): { doClose: boolean; genEvent: boolean; flipped: boolean } {
+    const syn = (flags & TH_SYN) !== 0;
+    const fin = (flags & TH_FIN) !== 0;
+    const rst = (flags & TH_RST) !== 0;
+    const ack = (flags & TH_ACK) !== 0;
+    let doClose = false;
+    let genEvent = false;
+    let flipped = false;
+    switch (endpoint.state) {
+      case INACTIVE: {
+        if (syn) {
+          if (isOrig) {
+            endpoint.setState(conn, peer, ack ? SYN_ACK_SENT : SYN_SENT);
+            this.addTimer(conn, T_ATTEMPT, t + TCP_ATTEMPT_DELAY);
+          } else {
+            if (!ack && peer.state === SYN_ACK_SENT && baseSeq === endpoint.startSeq) {
+              // SYN seen after its SYN-ACK: flip the roles and establish.
+              this.flipRoles(conn);
+              flipped = true;
+              peer.setState(conn, endpoint, ESTABLISHED);
+            }
+            if (peer.state === SYN_SENT) peer.setState(conn, endpoint, ESTABLISHED);
+            endpoint.setState(conn, peer, ESTABLISHED);
+          }
+        }
+        if (fin) {
+          endpoint.setState(conn, peer, CLOSED);
+          doClose = genEvent = true;
+        }
+        if (rst) {
+          endpoint.setState(conn, peer, RESET);
+          let isReject = false;
+          if (isOrig) isReject = peer.state === ESTABLISHED;
+          else isReject = peer.state === SYN_SENT || peer.state === SYN_ACK_SENT;
+          doClose = true;
+          genEvent = !isReject;
+        }
+        if (endpoint.state === INACTIVE) {
+          if (!isOrig && len === 0 && conn.orig.state === SYN_SENT) {
+            // an early ACK of the SYN does not make the connection partial
+          } else if (ack && peer.state === ESTABLISHED) {
+            endpoint.setState(conn, peer, ESTABLISHED);
+          } else {
+            endpoint.setState(conn, peer, PARTIAL);
+          }
+        }
+        break;
+      }
+      case SYN_SENT:
+      case SYN_ACK_SENT:
+        if (fin) {
+          endpoint.setState(conn, peer, CLOSED);
+          doClose = genEvent = true;
+        }
+        if (rst) {
+          endpoint.setState(conn, peer, RESET);
+          conn.isActive = false;
+          doClose = true;
+        }
+        break;
+      case ESTABLISHED:
+      case PARTIAL:
+        if (syn && endpoint.state === PARTIAL && peer.state === INACTIVE && !ack) endpoint.setState(conn, peer, SYN_SENT);
+        if (fin && !rst) {
+          endpoint.setState(conn, peer, CLOSED);
+          if (peer.state === RESET && peer.prevState === CLOSED) peer.setState(conn, endpoint, CLOSED);
+          doClose = genEvent = true;
+        }
+        if (rst) {
+          endpoint.setState(conn, peer, RESET);
+          doClose = true;
+          if (peer.state !== RESET || peer.prevState !== ESTABLISHED) conn.isActive = false;
+        }
+        break;
+      case CLOSED:
+        if (rst && peer.state !== CLOSED) {
+          endpoint.setState(conn, peer, RESET);
+          if (!endpoint.didClose) doClose = true;
+          this.addTimer(conn, T_RESET, t + TCP_RESET_DELAY);
+        }
+        break;
+      case RESET:
+        break;
+    }
+    return { doClose, genEvent, flipped };
+  }
+
+  private flipRoles(conn: TrackedConn): void {
+    const tmpH = conn.origH;
+    conn.origH = conn.respH;
+    conn.respH = tmpH;
+    const tmpP = conn.origP;
+    conn.origP = conn.respP;
+    conn.respP = tmpP;
+    const tmpM = conn.smac;
+    conn.smac = conn.dmac;
+    conn.dmac = tmpM;
+    const tmpE = conn.orig;
+    conn.orig = conn.resp;
+    conn.resp = tmpE;
+    conn.orig.isOrig = true;
+    conn.resp.isOrig = false;
+    conn.history += '^';
+  }
+
+  private connectionClosed(conn: TrackedConn, endpoint: Endpoint, peer: Endpoint, genEvent: boolean): void {
+    if (endpoint.didClose) return;
+    endpoint.didClose = true;
+    const complete = endpoint.state === RESET || peer.didClose || peer.state === INACTIVE;
+    if (complete) {
+      if ((endpoint.prevState !== INACTIVE || peer.state !== INACTIVE) && genEvent) conn.isActive = false;
+      this.cancelTimers(conn);
+      this.addTimer(conn, T_DELETE, conn.lastTime + TCP_CLOSE_DELAY);
+    } else if (endpoint.prevState !== INACTIVE) {
+      this.addTimer(conn, T_EXPIRE, conn.lastTime + TCP_SESSION_TIMER);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // UDP and ICMP
+
+  private udpPacket(d: Decoded, ts: number): void {
+    const a = `${d.src}|${d.sport}`;
+    const b = `${d.dst}|${d.dport}`;
+    const key = a < b ? `17|${a}|${b}` : `17|${b}|${a}`;
+    let conn = this.conns.get(key);
+    if (conn === undefined) {
+      const flip = LIKELY_UDP_SERVER_PORTS.has(d.sport) && !LIKELY_UDP_SERVER_PORTS.has(d.dport) && !isBroadcastOrMulticast(d.dst);
+      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
+      if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + DNS_SESSION_TIMEOUT);
+    }
+    const isOrig = d.src === conn.origH && d.sport === conn.origP;
+    const ep = isOrig ? conn.orig : conn.resp;
+    ep.pkts += 1;
+    ep.ipBytes += d.ipLen;
+    conn.lastTime = ts;
+    this.checkHistory(conn, isOrig, HIST_DATA, 'D');
+    const len = d.udpLen - 8;
+    ep.length = ep.length < 0 ? len : ep.length + len;
+    this.deliverDatagram(conn, isOrig, d, d.l4Len - 8);
+  }
+
+  private icmpPacket(d: Decoded, ts: number): void {
+    const v6 = d.proto === PROTO_ICMP6;
+    const type = d.icmpType;
+    const counterpart = v6 ? icmp6Counterpart(type) : icmp4Counterpart(type);
+    const oneWay = counterpart < 0;
+    const dport = oneWay ? d.icmpCode : counterpart;
+    const a = `${d.src}|${type}`;
+    const b = `${d.dst}|${dport}`;
+    const key = oneWay || a < b ? `${d.proto}|${a}|${b}` : `${d.proto}|${b}|${a}`;
+    let conn = this.conns.get(key);
+    if (conn === undefined) {
+      conn = this.create(key, d, ts, false, type, dport);
+      this.setInactivity(conn, ICMP_INACTIVITY_TIMEOUT);
+    }
+    const isOrig = d.src === conn.origH && type === conn.origP;
+    const ep = isOrig ? conn.orig : conn.resp;
+    ep.pkts += 1;
+    ep.ipBytes += d.ipLen;
+    conn.lastTime = ts;
+    const len = d.l4Len - 8;
+    ep.length = ep.length < 0 ? len : ep.length + len;
+    this.deliverDatagram(conn, isOrig, d, len);
+  }
+
+  private deliverDatagram(conn: TrackedConn, isOrig: boolean, d: Decoded, len: number): void {
+    if (this.onPayload === undefined || len <= 0) return;
+    const end = Math.min(d.payloadOff + len, d.data.length);
+    if (end > d.payloadOff) this.onPayload(conn, isOrig, 0, d.data.subarray(d.payloadOff, end));
+  }
+}
+
+/** Responders that are broadcast / multicast addresses are never flipped to originators. */
+function isBroadcastOrMulticast(addr: string): boolean {
+  if (addr === '255.255.255.255') return true;
+  if (addr.includes(':')) return addr.startsWith('ff');
+  const first = +addr.slice(0, addr.indexOf('.'));
+  return first >= 224 && first <= 239;
+}
+
+/** ICMPv4 request/reply pairs (Zeek's ICMP4_counterpart); -1 for one-way messages. */
+function icmp4Counterpart(type: number): number {
+  switch (type) {
+    case 8: return 0;
+    case 0: return 8;
+    case 13: return 14;
+    case 14: return 13;
+    case 15: return 16;
+    case 16: return 15;
+    case 10: return 9;
+    case 9: return 10;
+    case 17: return 18;
+    case 18: return 17;
+    default: return -1;
+  }
+}
+
+/** ICMPv6 request/reply pairs (Zeek's ICMP6_counterpart); -1 for one-way messages. */
+function icmp6Counterpart(type: number): number {
+  switch (type) {
+    case 128: return 129;
+    case 129: return 128;
+    case 133: return 134;
+    case 134: return 133;
+    case 135: return 136;
+    case 136: return 135;
+    case 130: return 131;
+    case 131: return 130;
+    case 139: return 140;
+    case 140: return 139;
+    case 144: return 145;
+    case 145: return 144;
+    default: return -1;
+  }
+}
+
+/** Zeek's conn_state() for TCP. */
+function tcpConnState(conn: TrackedConn, origSize: number, respSize: number): string {
+  const os = conn.orig.state;
+  const rs = conn.resp.state;
+  const oInactive = os === INACTIVE || os === PARTIAL;
+  const rInactive = rs === INACTIVE || rs === PARTIAL;
+  if (rs === RESET) {
+    if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && origSize === 0 && respSize === 0)) return 'REJ';
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (os === RESET) {
+    if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(conn.history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (rs === CLOSED && os === CLOSED) return 'SF';
+  if (os === CLOSED) return rInactive ? 'SH' : 'S2';
+  if (rs === CLOSED) return oInactive ? 'SHR' : 'S3';
+  if (os === SYN_SENT && rs === INACTIVE) return 'S0';
+  if (os === ESTABLISHED && rs === ESTABLISHED) return 'S1';
+  return 'OTH';
+}
+
+/** Zeek's conn_state() for UDP. */
+function udpConnState(conn: TrackedConn): string {
+  const o = conn.orig.length >= 0;
+  const r = conn.resp.length >= 0;
+  if (o) return r ? 'SF' : 'S0';
+  return r ? 'SHR' : 'OTH';
+}

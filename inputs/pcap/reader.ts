@@ -1,0 +1,198 @@
+// The pcap / pcapng input: packets are read in chunks, decoded, fed to the connection tracker
+// and turned into the records Zeek would log (conn, arp), optionally also written as Zeek logs.
+//
+// Ordering rule: an ARP record is ready when its packet is read; a conn record (ts = connection
+// start) only when the connection ends. Records wait in a reorder heap and are released in ts
+// order once their ts is not after the release point = min(start of the oldest live
+// connection, current packet time). So that long connections cannot hold everything, the
+// release point is never older than MAX_HOLD seconds before the current packet time, and at
+// most MAX_HELD records wait; a connection longer than that comes out late (out of order).
+
+import type { ErrorSink } from '../errors.js';
+import type { FlowReader } from '../reader.js';
+import type { ArpRecord, ConnRecord, FlowRecord } from '../records.js';
+import { arpRecord } from './arp.js';
+import { ConnTracker, type FinishedConn } from './conntrack.js';
+import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
+import { CaptureFile, type RawPacket } from './file.js';
+import { ZeekLogWriter } from './zeekLog.js';
+
+/** Longest time (seconds of packet time) a record waits for older connection records. */
+const MAX_HOLD = 300;
+/** Most records waiting in the reorder heap. */
+const MAX_HELD = 200_000;
+
+export interface PcapInputOptions {
+  /** Also write conn.log and arp.log (Zeek TSV) into this directory. */
+  zeekLogDir?: string;
+  /** Interface name for the records ('default' when not given). */
+  interfaceName?: string;
+}
+
+/** Min-heap of records by ts; ties keep arrival order. */
+class RecordHeap {
+  private readonly items: FlowRecord[] = [];
+  private readonly seqs: number[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  private less(i: number, j: number): boolean {
+    const a = this.items[i]!.ts;
+    const b = this.items[j]!.ts;
+    return a < b || (a === b && this.seqs[i]! < this.seqs[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const it = this.items;
+    const sq = this.seqs;
+    [it[i], it[j]] = [it[j]!, it[i]!];
+    [sq[i], sq[j]] = [sq[j]!, sq[i]!];
+  }
+
+  push(record: FlowRecord): void {
+    this.items.push(record);
+    this.seqs.push(this.seq++);
+    let i = this.items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  peekTs(): number {
+    return this.items.length > 0 ? this.items[0]!.ts : Infinity;
+  }
+
+  pop(): FlowRecord {
+    const top = this.items[0]!;
+    const last = this.items.length - 1;
+    this.swap(0, last);
+    this.items.pop();
+    this.seqs.pop();
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < last && this.less(l, m)) m = l;
+      if (r < last && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+    return top;
+  }
+}
+
+function connRecord(f: FinishedConn): ConnRecord {
+  const c = f.conn;
+  return {
+    kind: 'conn',
+    ts: c.ts,
+    uid: c.uid,
+    saddr: c.origH,
+    daddr: c.respH,
+    interface: c.iface,
+    source: 'pcap',
+    sport: c.origP,
+    dport: c.respP,
+    proto: f.proto,
+    appproto: c.service,
+    dur: f.duration ?? 0,
+    sbytes: f.duration !== undefined ? f.origBytes : 0,
+    dbytes: f.duration !== undefined ? f.respBytes : 0,
+    spkts: c.orig.pkts,
+    dpkts: c.resp.pkts,
+    state: f.state,
+    history: c.history,
+    smac: c.smac,
+    dmac: c.dmac,
+    dir: '->',
+  };
+}
+
+class PcapInput implements FlowReader {
+  readonly inputType = 'pcap';
+  readonly totalLines = undefined;
+  private stopped = false;
+  private readonly held = new RecordHeap();
+  private readonly decoder = new Decoder();
+  private readonly tracker: ConnTracker;
+  private readonly logs: ZeekLogWriter | undefined;
+  private readonly iface: string;
+
+  constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
+    this.iface = options.interfaceName ?? 'default';
+    this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
+    this.tracker = new ConnTracker({
+      interfaceName: this.iface,
+      onConn: (finished) => {
+        this.logs?.writeConn(finished);
+        this.held.push(connRecord(finished));
+      },
+    });
+  }
+
+  get linesRead(): number {
+    return this.file.packets;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private readonly onPacket = (pkt: RawPacket): void => {
+    const decoder = this.decoder;
+    if (!decoder.decode(pkt.data, pkt.linkType, pkt.ts)) return;
+    const d = decoder.out;
+    if (d.kind === KIND_IP) this.tracker.packet(d, pkt.ts);
+    else if (d.kind === KIND_ARP) {
+      this.tracker.advance(pkt.ts);
+      const record: ArpRecord | undefined = arpRecord(d, pkt.ts, this.iface);
+      if (record !== undefined) {
+        this.logs?.writeArp(record);
+        this.held.push(record);
+      }
+    }
+  };
+
+  /** Records whose turn has come (all of them when `all`). */
+  private release(all: boolean): FlowRecord[] {
+    const out: FlowRecord[] = [];
+    const now = this.tracker.now;
+    let point = all ? Infinity : Math.min(this.tracker.oldestLiveStart(), now);
+    if (point < now - MAX_HOLD) point = now - MAX_HOLD;
+    while (this.held.size > 0 && (this.held.peekTs() <= point || this.held.size > MAX_HELD)) out.push(this.held.pop());
+    return out;
+  }
+
+  async *batches(): AsyncIterable<FlowRecord[]> {
+    try {
+      while (!this.stopped && (await this.file.fill())) {
+        this.file.parse(this.onPacket);
+        const ready = this.release(false);
+        this.logs?.flush();
+        if (ready.length > 0) yield ready;
+      }
+      // A partial record at the end has been reported by fill(); parse what is complete.
+      this.file.parse(this.onPacket);
+      this.tracker.flush();
+      const rest = this.release(true);
+      if (rest.length > 0) yield rest;
+    } finally {
+      this.logs?.close();
+      await this.file.close();
+    }
+  }
+}
+
+/** Opens a pcap or pcapng file; throws for a file that is neither. */
+export async function openPcapInput(path: string, sink: ErrorSink, options: PcapInputOptions = {}): Promise<FlowReader> {
+  const file = await CaptureFile.open(path, sink);
+  return new PcapInput(file, options);
+}
