@@ -1,8 +1,10 @@
 // The pcap / pcapng input: packets are read in chunks, decoded, fed to the connection tracker
-// and turned into the records Zeek would log (conn, arp), optionally also written as Zeek logs.
+// and its protocol analyzers (SSH) and turned into the records Zeek would log (conn, arp, ssh,
+// software), optionally also written as Zeek logs.
 //
-// Ordering rule: an ARP record is ready when its packet is read; a conn record (ts = connection
-// start) only when the connection ends. Records wait in a reorder heap and are released in ts
+// Ordering rule: an ARP record is ready when its packet is read, a software record when its
+// banner is complete; a conn record (ts = connection start) and its ssh record (ts = first
+// banner) only when the connection ends. Records wait in a reorder heap and are released in ts
 // order once their ts is not after the release point = min(start of the oldest live
 // connection, current packet time). So that long connections cannot hold everything, the
 // release point is never older than MAX_HOLD seconds before the current packet time, and at
@@ -15,6 +17,7 @@ import { arpRecord } from './arp.js';
 import { ConnTracker, type FinishedConn } from './conntrack.js';
 import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
+import { SshAnalyzer } from './ssh.js';
 import { ZeekLogWriter } from './zeekLog.js';
 
 /** Longest time (seconds of packet time) a record waits for older connection records. */
@@ -23,7 +26,7 @@ const MAX_HOLD = 300;
 const MAX_HELD = 200_000;
 
 export interface PcapInputOptions {
-  /** Also write conn.log and arp.log (Zeek TSV) into this directory. */
+  /** Also write conn.log, arp.log, ssh.log and software.log (Zeek TSV) into this directory. */
   zeekLogDir?: string;
   /** Interface name for the records ('default' when not given). */
   interfaceName?: string;
@@ -129,11 +132,23 @@ class PcapInput implements FlowReader {
   constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
     this.iface = options.interfaceName ?? 'default';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
+    const ssh = new SshAnalyzer({
+      onSoftware: (record, version) => {
+        this.logs?.writeSoftware(record, version);
+        this.held.push(record);
+      },
+    });
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
+      onPayload: (conn, isOrig, seq, payload) => ssh.payload(conn, isOrig, seq, payload),
       onConn: (finished) => {
         this.logs?.writeConn(finished);
         this.held.push(connRecord(finished));
+        const sshRecord = ssh.finish(finished.conn);
+        if (sshRecord !== undefined) {
+          this.logs?.writeSsh(sshRecord);
+          this.held.push(sshRecord);
+        }
       },
     });
   }

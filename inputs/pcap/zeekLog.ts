@@ -1,13 +1,14 @@
-// Writes what the pcap reader produced as Zeek TSV logs: conn.log with the columns of Zeek's
-// default conn.log, and arp.log with the columns of Slips' arp.zeek. Values are formatted like
+// Writes what the pcap reader produced as Zeek TSV logs: conn.log, ssh.log and software.log with
+// the columns of Zeek's default logs, and arp.log with the columns of Slips' arp.zeek. Values are formatted like
 // Zeek's ASCII writer: times and intervals with 6 decimals, '-' for unset fields, T/F booleans,
 // and local_orig / local_resp from Zeek's default private address space.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
-import type { ArpRecord } from '../records.js';
+import type { ArpRecord, SoftwareRecord, SshRecord } from '../records.js';
 import type { FinishedConn } from './conntrack.js';
+import { sshVersion, type SoftwareVersion } from './ssh.js';
 
 const CONN_FIELDS = [
   ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
@@ -20,6 +21,19 @@ const CONN_FIELDS = [
 const ARP_FIELDS = [
   ['ts', 'time'], ['operation', 'string'], ['src_mac', 'string'], ['dst_mac', 'string'], ['orig_h', 'addr'],
   ['resp_h', 'addr'], ['orig_hw', 'string'], ['resp_hw', 'string'],
+] as const;
+
+const SSH_FIELDS = [
+  ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
+  ['id.resp_p', 'port'], ['version', 'count'], ['auth_success', 'bool'], ['auth_attempts', 'count'],
+  ['direction', 'enum'], ['client', 'string'], ['server', 'string'], ['cipher_alg', 'string'], ['mac_alg', 'string'],
+  ['compression_alg', 'string'], ['kex_alg', 'string'], ['host_key_alg', 'string'], ['host_key', 'string'],
+] as const;
+
+const SOFTWARE_FIELDS = [
+  ['ts', 'time'], ['host', 'addr'], ['host_p', 'port'], ['software_type', 'enum'], ['name', 'string'],
+  ['version.major', 'count'], ['version.minor', 'count'], ['version.minor2', 'count'], ['version.minor3', 'count'],
+  ['version.addl', 'string'], ['unparsed_version', 'string'],
 ] as const;
 
 /** Zeek's Site::private_address_space (counted as local when Site::local_nets is empty). */
@@ -86,15 +100,33 @@ class TsvLog {
   }
 }
 
-/** conn.log and arp.log of one run, in `<dir>` (created if missing). */
+/** Zeek's ASCII writer escaping of a set string field ('(empty)' when empty). */
+function str(value: string): string {
+  if (value === '') return '(empty)';
+  if (value === '-') return '\\x2d';
+  return value.replace(/[\\\t\n\x00-\x1f\x7f-\xff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Zeek's ssh.log direction (set_session): only when exactly one side is local. */
+function sshDirection(r: SshRecord): string {
+  const origLocal = isLocalAddr(r.saddr);
+  if (origLocal === isLocalAddr(r.daddr)) return '-';
+  return origLocal ? 'OUTBOUND' : 'INBOUND';
+}
+
+/** conn.log, arp.log, ssh.log and software.log of one run, in `<dir>` (created if missing). */
 export class ZeekLogWriter {
   private readonly conn: TsvLog;
   private readonly arp: TsvLog;
+  private readonly ssh: TsvLog;
+  private readonly software: TsvLog;
 
   constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     this.conn = new TsvLog(path.join(dir, 'conn.log'), 'conn', CONN_FIELDS);
     this.arp = new TsvLog(path.join(dir, 'arp.log'), 'arp', ARP_FIELDS);
+    this.ssh = new TsvLog(path.join(dir, 'ssh.log'), 'ssh', SSH_FIELDS);
+    this.software = new TsvLog(path.join(dir, 'software.log'), 'software', SOFTWARE_FIELDS);
   }
 
   writeConn(f: FinishedConn): void {
@@ -112,13 +144,36 @@ export class ZeekLogWriter {
     this.arp.line([r.ts.toFixed(6), r.operation, r.smac || '-', r.dmac || '-', r.saddr, r.daddr, r.src_hw, r.dst_hw].join('\t'));
   }
 
+  writeSsh(r: SshRecord): void {
+    const version = sshVersion(r.client, r.server);
+    const opt = (v: string): string => (v === '' ? '-' : str(v));
+    this.ssh.line([
+      r.ts.toFixed(6), r.uid, r.saddr, r.sport, r.daddr, r.dport, version ?? '-',
+      r.auth_success === null ? '-' : r.auth_success ? 'T' : 'F', r.auth_attempts, sshDirection(r), opt(r.client),
+      opt(r.server), opt(r.cipher_alg), opt(r.mac_alg), opt(r.compression_alg), opt(r.kex_alg), opt(r.host_key_alg),
+      opt(r.host_key),
+    ].join('\t'));
+  }
+
+  writeSoftware(r: SoftwareRecord, v: SoftwareVersion): void {
+    const count = (n: string): string => (n === '' ? '-' : n);
+    this.software.line([
+      r.ts.toFixed(6), r.saddr, r.sport === 0 ? '-' : r.sport, r.software, str(v.name), count(v.major), count(v.minor),
+      count(v.minor2), count(v.minor3), v.addl === '' ? '-' : str(v.addl), str(r.unparsed_version),
+    ].join('\t'));
+  }
+
   flush(): void {
     this.conn.flush();
     this.arp.flush();
+    this.ssh.flush();
+    this.software.flush();
   }
 
   close(): void {
     this.conn.close();
     this.arp.close();
+    this.ssh.close();
+    this.software.close();
   }
 }

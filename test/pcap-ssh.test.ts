@@ -1,0 +1,273 @@
+// The pcap SSH analyzer (banners by content on any port, ssh / software records and logs) and
+// two end-to-end runs of the CLI: SSH password guessing from a pcap, and a DHCP scan from a
+// Zeek dhcp.log.
+
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CollectingErrorSink } from '../inputs/errors.js';
+import { parseSoftwareVersion, sshVersion } from '../inputs/pcap/ssh.js';
+import { openPcapInput } from '../inputs/pcap/reader.js';
+import type { ConnRecord, FlowRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import { freeLoopbackPort } from './helpers/redis.js';
+import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+
+// ---------------------------------------------------------------------------------------------
+// Packet builders (Ethernet / IPv4 / TCP, classic pcap)
+
+const CLIENT = '10.0.0.5';
+const SERVER = '10.0.0.9';
+const CLIENT_BANNER = 'SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1';
+const SERVER_BANNER = 'SSH-2.0-OpenSSH_7.4';
+const F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10;
+
+function ipv4(src: string, dst: string, payload: Buffer): Buffer {
+  const h = Buffer.alloc(20);
+  h[0] = 0x45;
+  h.writeUInt16BE(20 + payload.length, 2);
+  h[8] = 64;
+  h[9] = 6;
+  Buffer.from(src.split('.').map(Number)).copy(h, 12);
+  Buffer.from(dst.split('.').map(Number)).copy(h, 16);
+  return Buffer.concat([h, payload]);
+}
+
+function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, data: Buffer): Buffer {
+  const h = Buffer.alloc(20);
+  h.writeUInt16BE(sport, 0);
+  h.writeUInt16BE(dport, 2);
+  h.writeUInt32BE(seq >>> 0, 4);
+  h.writeUInt32BE(ack >>> 0, 8);
+  h[12] = 5 << 4;
+  h[13] = flags;
+  h.writeUInt16BE(65535, 14);
+  return Buffer.concat([h, data]);
+}
+
+function frame(fromClient: boolean, sport: number, dport: number, seq: number, ack: number, flags: number, data: Buffer): Buffer {
+  const [src, dst, sp, dp] = fromClient ? [CLIENT, SERVER, sport, dport] : [SERVER, CLIENT, dport, sport];
+  const mac = Buffer.from([0x02, 0, 0, 0, 0, fromClient ? 0x0a : 0x0b, 0x02, 0, 0, 0, 0, fromClient ? 0x0b : 0x0a, 0x08, 0x00]);
+  // Ethernet: dst, src, type.
+  const eth = Buffer.concat([mac.subarray(6, 12), mac.subarray(0, 6), mac.subarray(12)]);
+  return Buffer.concat([eth, ipv4(src, dst, tcp(sp, dp, seq, ack, flags, data))]);
+}
+
+interface Pkt { ts: number; frame: Buffer }
+
+function pcapFile(pkts: Pkt[]): Buffer {
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2c3d4, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(65535, 16);
+  head.writeUInt32LE(1, 20);
+  const parts: Buffer[] = [head];
+  for (const p of pkts) {
+    const rec = Buffer.alloc(16);
+    const sec = Math.floor(p.ts);
+    rec.writeUInt32LE(sec, 0);
+    rec.writeUInt32LE(Math.round((p.ts - sec) * 1e6), 4);
+    rec.writeUInt32LE(p.frame.length, 8);
+    rec.writeUInt32LE(p.frame.length, 12);
+    parts.push(rec, p.frame);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Encrypted-looking bytes (deterministic). */
+function noise(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed * 2654435761;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+/**
+ * One SSH session: handshake, server and client banners, a few encrypted-looking packets each
+ * way, then FIN both ways (or a server RST, as after failed logins).
+ */
+function sshSession(t0: number, sport: number, end: 'fin' | 'rst', dport = 2222): Pkt[] {
+  const server = Buffer.from(`${SERVER_BANNER}\r\n`);
+  const client = Buffer.from(`${CLIENT_BANNER}\r\n`);
+  const c1 = noise(200, sport), s1 = noise(300, sport + 1), c2 = noise(64, sport + 2), s2 = noise(48, sport + 3);
+  let c = 1000, s = 9000;
+  const out: Buffer[] = [];
+  const send = (fromClient: boolean, flags: number, data: Buffer = Buffer.alloc(0)): void => {
+    out.push(frame(fromClient, sport, dport, fromClient ? c : s, fromClient ? s : c, flags, data));
+    const used = data.length + ((flags & (S | F)) !== 0 ? 1 : 0);
+    if (fromClient) c += used;
+    else s += used;
+  };
+  send(true, S);
+  out.push(frame(false, sport, dport, s, c, S | A, Buffer.alloc(0)));
+  s += 1;
+  send(true, A);
+  send(false, P | A, server);
+  send(true, P | A, client);
+  send(true, P | A, c1);
+  send(false, P | A, s1);
+  send(true, P | A, c2);
+  send(false, P | A, s2);
+  if (end === 'fin') {
+    send(true, F | A);
+    send(false, F | A);
+    send(true, A);
+  } else {
+    send(false, R | A);
+  }
+  return out.map((f, i) => ({ ts: t0 + i * 0.01, frame: f }));
+}
+
+async function readPcap(t: import('ava').ExecutionContext, pkts: Pkt[], zeekLogDir?: string): Promise<FlowRecord[]> {
+  const dir = tempDir(t, 'pcap-ssh-');
+  const file = path.join(dir, 'in.pcap');
+  fs.writeFileSync(file, pcapFile(pkts));
+  const reader = await openPcapInput(file, new CollectingErrorSink(), zeekLogDir !== undefined ? { zeekLogDir } : {});
+  const records: FlowRecord[] = [];
+  for await (const batch of reader.batches()) records.push(...batch);
+  return records;
+}
+
+/** Data lines of a Zeek TSV log as objects keyed by the #fields names. */
+function zeekRows(file: string): Record<string, string>[] {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const fields = lines.find((l) => l.startsWith('#fields'))!.split('\t').slice(1);
+  return lines.filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
+    const cells = l.split('\t');
+    return Object.fromEntries(fields.map((f, i) => [f, cells[i]!]));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analyzer
+
+test('an SSH session on port 2222 is found by content: ssh record with both banners, service ssh', async (t) => {
+  const dir = tempDir(t, 'pcap-ssh-logs-');
+  const records = await readPcap(t, sshSession(1_700_000_000, 40000, 'fin'), dir);
+  const conn = records.filter((r): r is ConnRecord => r.kind === 'conn');
+  const ssh = records.filter((r): r is SshRecord => r.kind === 'ssh');
+  t.is(conn.length, 1);
+  t.is(conn[0]!.appproto, 'ssh');
+  t.is(ssh.length, 1);
+  const r = ssh[0]!;
+  t.like(r, {
+    uid: conn[0]!.uid, saddr: CLIENT, sport: 40000, daddr: SERVER, dport: 2222, version: 2,
+    client: CLIENT_BANNER, server: SERVER_BANNER, auth_success: null, auth_attempts: 0, source: 'pcap',
+  });
+  // ts: when the first banner (the server's, 4th packet) was seen, as Zeek's set_session.
+  t.is(r.ts, 1_700_000_000.03);
+  // Records come out in ts order.
+  t.deepEqual(records.map((x) => x.ts), [...records.map((x) => x.ts)].sort((a, b) => a - b));
+
+  const software = records.filter((x): x is SoftwareRecord => x.kind === 'software');
+  t.deepEqual(software.map((s) => [s.software, s.saddr, s.sport, s.software_name, s.version_major, s.version_minor, s.unparsed_version]), [
+    ['SSH::SERVER', SERVER, 2222, 'OpenSSH', '7', '4', 'OpenSSH_7.4'],
+    ['SSH::CLIENT', CLIENT, 0, 'OpenSSH', '8', '9', 'OpenSSH_8.9p1 Ubuntu-3ubuntu0.1'],
+  ]);
+
+  const sshLog = zeekRows(path.join(dir, 'ssh.log'));
+  t.is(sshLog.length, 1);
+  t.like(sshLog[0], {
+    'id.orig_h': CLIENT, 'id.resp_p': '2222', version: '2', auth_success: '-', auth_attempts: '0', direction: '-',
+    client: CLIENT_BANNER, server: SERVER_BANNER, cipher_alg: '-', host_key: '-',
+  });
+  t.is(zeekRows(path.join(dir, 'conn.log'))[0]!['service'], 'ssh');
+  const softwareLog = zeekRows(path.join(dir, 'software.log'));
+  t.like(softwareLog[1], {
+    host: CLIENT, host_p: '-', software_type: 'SSH::CLIENT', name: 'OpenSSH', 'version.major': '8', 'version.minor': '9',
+    'version.addl': 'p1', unparsed_version: 'OpenSSH_8.9p1 Ubuntu-3ubuntu0.1',
+  });
+});
+
+test('a TCP connection without an SSH banner is not SSH; software is logged once per host and version', async (t) => {
+  const http = sshSession(1_700_000_000, 40001, 'fin', 80).map((p) => ({ ...p, frame: Buffer.from(p.frame.toString('latin1').replace('SSH-', 'HTTP'), 'latin1') }));
+  const records = await readPcap(t, [...http, ...sshSession(1_700_000_010, 40002, 'rst'), ...sshSession(1_700_000_020, 40003, 'rst')]);
+  const conn = records.filter((r): r is ConnRecord => r.kind === 'conn');
+  t.deepEqual(conn.map((c) => c.appproto), ['', 'ssh', 'ssh']);
+  t.is(records.filter((r) => r.kind === 'ssh').length, 2);
+  t.is(records.filter((r) => r.kind === 'software').length, 2);
+});
+
+test('software versions and SSH versions are parsed like Zeek', (t) => {
+  t.like(parseSoftwareVersion('OpenSSH_6.6.1p1 Ubuntu-2ubuntu2'), { name: 'OpenSSH', major: '6', minor: '6', minor2: '1', addl: 'p1' });
+  t.like(parseSoftwareVersion('paramiko_1.15.2'), { name: 'paramiko', major: '1', minor: '15', minor2: '2', addl: '' });
+  t.like(parseSoftwareVersion('Go'), { name: 'Go', major: '', minor: '' });
+  t.is(sshVersion('SSH-2.0-a', 'SSH-2.0-b'), 2);
+  t.is(sshVersion('SSH-2.0-a', 'SSH-1.99-b'), 2);
+  t.is(sshVersion('SSH-2.0-a', 'SSH-1.5-b'), 0);
+  t.is(sshVersion('SSH-1.5-a', 'SSH-1.5-b'), 1);
+  t.is(sshVersion('', 'SSH-2.0-b'), undefined);
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end through the CLI (a private redis-server per run)
+
+async function runCli(t: import('ava').ExecutionContext, input: string): Promise<string> {
+  const cwd = tempDir(t, 'slips-ssh-e2e-');
+  const port = await freeLoopbackPort();
+  t.teardown(() => killRedisServerOnPort(port));
+  const outputDir = path.join(cwd, 'out');
+  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
+  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  return fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+}
+
+function bruteForcePcap(t: import('ava').ExecutionContext, sessions: number): string {
+  const pkts: Pkt[] = [];
+  for (let i = 0; i < sessions; i++) pkts.push(...sshSession(1_700_000_000 + i * 2, 41000 + i, i % 2 === 0 ? 'rst' : 'fin'));
+  const file = path.join(tempDir(t, 'pcap-ssh-bf-'), 'bruteforce.pcap');
+  fs.writeFileSync(file, pcapFile(pkts));
+  return file;
+}
+
+const BRUTE_FORCE = `SSH brute force detector from ${CLIENT} to ${SERVER} on 2222/tcp. Attempts observed: 9.`;
+
+test('12 SSH logins on port 2222 from a pcap are reported as SSH password guessing', async (t) => {
+  const alerts = await runCli(t, bruteForcePcap(t, 12));
+  t.true(alerts.includes(BRUTE_FORCE), alerts);
+});
+
+test('8 SSH logins from a pcap are not password guessing', async (t) => {
+  const alerts = await runCli(t, bruteForcePcap(t, 8));
+  t.false(alerts.includes('SSH brute force detector'), alerts);
+});
+
+const DHCP_FIELDS = [
+  'ts', 'uids', 'client_addr', 'server_addr', 'mac', 'host_name', 'client_fqdn', 'domain', 'requested_addr',
+  'assigned_addr', 'lease_time', 'client_message', 'server_message', 'msg_types', 'duration',
+];
+const DHCP_TYPES = [
+  'time', 'set[string]', 'addr', 'addr', 'string', 'string', 'string', 'string', 'addr', 'addr', 'interval', 'string',
+  'string', 'vector[string]', 'interval',
+];
+
+/** A Zeek directory whose dhcp.log has 192.168.1.50 requesting `addresses` different addresses. */
+function dhcpDir(t: import('ava').ExecutionContext, addresses: number): string {
+  const dir = tempDir(t, 'zeek-dhcp-');
+  const lines = [
+    '#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tdhcp',
+    '#open\t2024-01-01-00-00-00', `#fields\t${DHCP_FIELDS.join('\t')}`, `#types\t${DHCP_TYPES.join('\t')}`,
+  ];
+  for (let i = 0; i < addresses; i++) {
+    lines.push([
+      (1_700_000_000 + i * 5).toFixed(6), `CDhcp${i}`, '192.168.1.50', '192.168.1.1', '02:00:00:00:00:50', 'victim', '-', '-',
+      `192.168.1.${100 + i}`, '-', '-', '-', '-', 'REQUEST', '0.000100',
+    ].join('\t'));
+  }
+  lines.push('#close\t2024-01-01-00-01-00');
+  fs.writeFileSync(path.join(dir, 'dhcp.log'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+test('a client requesting 8 different addresses in a Zeek dhcp.log is a DHCP scan', async (t) => {
+  const alerts = await runCli(t, dhcpDir(t, 8));
+  t.true(alerts.includes('Performing a DHCP scan by requesting 8 different IP addresses. Confidence: 0.8. by Slips'), alerts);
+});
+
+test('3 different requested addresses are not a DHCP scan', async (t) => {
+  const alerts = await runCli(t, dhcpDir(t, 3));
+  t.false(alerts.includes('Performing a DHCP scan'), alerts);
+});
