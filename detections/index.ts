@@ -15,6 +15,7 @@ import { smtpDetector } from './smtp.js';
 import { softwareDetector } from './software.js';
 import { sshDetector } from './ssh.js';
 import { nonSslPort443Detector } from './ssl.js';
+import { suricataDetector } from './suricata.js';
 import { tlsDetector } from './tls.js';
 import { tunnelDetector } from './tunnel.js';
 
@@ -34,4 +35,5 @@ export const DETECTORS: readonly DetectorFactory[] = [
   sshDetector,
   httpAnalyzerDetector,
   arpDetector,
+  suricataDetector,
 ];

@@ -19,10 +19,10 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { LocalTimeParser, randomUid } from './argus.js';
 import type { ErrorSink } from './errors.js';
-import type { LineBatch } from './lineReader.js';
+import { readStreamLines, type LineBatch } from './lineReader.js';
 import type { FlowReader } from './reader.js';
 import type { ConnRecord, FlowRecord } from './records.js';
-import { LineInput, readStreamLines, type LineParser } from './stdin.js';
+import { LineInput, type LineParser } from './stdin.js';
 
 /** nfdump arguments before the file: bidirectional aggregation, plain numbers, CSV. */
 const NFDUMP_ARGS: readonly string[] = ['-b', '-N', '-o', 'csv'];

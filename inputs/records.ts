@@ -216,6 +216,28 @@ export interface WeirdRecord extends RecordBase {
   peer: string;
 }
 
+/**
+ * A Suricata alert event: a signature matched on a flow (our addition; Slips skips alerts).
+ * uid is the Suricata flow_id, so the alert can be tied to the flow's other records.
+ */
+export interface SuricataAlertRecord extends RecordBase {
+  kind: 'suricata_alert';
+  sport: number;
+  dport: number;
+  proto: string;
+  /** Application protocol in Zeek's naming (like ConnRecord.appproto), "" when unknown. */
+  appproto: string;
+  signature: string;
+  signature_id: number;
+  gid: number;
+  rev: number;
+  category: string;
+  /** 1 (most severe) .. 4; Suricata's default 3 when the event has none. */
+  severity: number;
+  /** What Suricata did: 'allowed' or 'blocked'. */
+  action: string;
+}
+
 export type FlowRecord =
   | ConnRecord
   | DnsRecord
@@ -230,12 +252,14 @@ export type FlowRecord =
   | SoftwareRecord
   | X509Record
   | TunnelRecord
-  | WeirdRecord;
+  | WeirdRecord
+  | SuricataAlertRecord;
 
 export type FlowKind = FlowRecord['kind'];
 
 export const FLOW_KINDS: readonly FlowKind[] = [
   'conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'weird',
+  'suricata_alert',
 ];
 
 /** Map a kind to its record type, for typed handlers. */

@@ -33,7 +33,8 @@ export function interpretState(state: string, pkts: number): InterpretedState {
         (pre.includes('PA') && suf.includes('PA'))) {
       return 'Established';
     }
-    return ARGUS_ICMP_PREFIX[pre] ?? 'Not Established';
+    // Own keys only: a state like `constructor_x` must not find Object.prototype.constructor.
+    return Object.hasOwn(ARGUS_ICMP_PREFIX, pre) ? ARGUS_ICMP_PREFIX[pre]! : 'Not Established';
   }
   switch (state) {
     case 'ECO': case 'UNK': case 'CON': case 'EST':

@@ -1,133 +1,21 @@
-// Streaming text inputs: splits any byte stream (standard input, nfdump's stdout) into numbered
-// line batches the way readLines splits files, runs line batches through a format parser as a
-// FlowReader (also for the Argus and Suricata files), and reads Slips' stdin input
+// Streaming text inputs: runs line batches (from lineReader's splitter: files, standard input,
+// nfdump's stdout) through a format parser as a FlowReader (LineInput, also used for the Argus
+// and Suricata files), and reads Slips' stdin input
 // (`-f zeek|suricata|argus`): flows of that format on standard input until end of input or a
 // line `done`. Zeek lines on stdin are conn.log lines, JSON (as Slips requires) or TSV after a
 // `#fields` header.
 
-import { isAscii, isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { ArgusParser } from './argus.js';
 import type { ErrorSink } from './errors.js';
-import type { LineBatch, LineReaderOptions } from './lineReader.js';
+import { readStreamLines, type LineBatch } from './lineReader.js';
 import type { FlowReader } from './reader.js';
 import type { FlowRecord } from './records.js';
 import { SuricataParser } from './suricata.js';
-import { ZEEK_LOG_SCHEMAS, zeekTimestamp, type ZeekRowContext } from './zeek/fieldMaps.js';
+import { ZEEK_LOG_SCHEMAS, rawText, zeekTimestamp, type ZeekRowContext } from './zeek/fieldMaps.js';
 
-const MIB = 1024 * 1024;
-const DEFAULT_MAX_BATCH_LINES = 4096;
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-export interface StreamLineOptions extends Pick<LineReaderOptions, 'maxLineBytes' | 'maxBatchLines'> {
-  /** Aborting destroys the stream and ends the lines quietly. */
-  signal?: AbortSignal;
-}
-
-/**
- * Yields the lines of a byte stream in order, as batches of consecutive line numbers, with the
- * same rules as readLines: \r\n and a UTF-8 byte order mark are handled, empty lines are
- * yielded as "", lines that are not UTF-8 or longer than maxLineBytes are reported to the sink
- * under `name` and skipped. Every chunk's complete lines are yielded as soon as it arrives, so
- * interactive input is not held back; only an unfinished line is kept between chunks.
- */
-export async function* readStreamLines(
-  stream: Readable, name: string, sink: ErrorSink, options: StreamLineOptions = {},
-): AsyncGenerator<LineBatch> {
-  const maxLineBytes = options.maxLineBytes ?? MIB;
-  const maxBatchLines = options.maxBatchLines ?? DEFAULT_MAX_BATCH_LINES;
-  const signal = options.signal;
-  const onAbort = (): void => {
-    stream.destroy();
-  };
-  if (signal?.aborted) stream.destroy();
-  signal?.addEventListener('abort', onAbort, { once: true });
-
-  let lineNumber = 1;
-  /** Pieces of the unfinished line and their total size. */
-  let partial: Buffer[] = [];
-  let partialBytes = 0;
-  /** Inside a line already reported as too long: drop bytes up to its newline. */
-  let skippingLongLine = false;
-  let ready: LineBatch[] = [];
-  let lines: string[] = [];
-  let firstLine = 1;
-
-  const closeBatch = (): void => {
-    if (lines.length > 0) ready.push({ firstLine, lines });
-    lines = [];
-  };
-  const skipLine = (message: string): void => {
-    closeBatch();
-    sink.badInput({ file: name, line: lineNumber, message });
-    lineNumber++;
-  };
-  const takeLine = (bytes: Buffer): void => {
-    let start = 0;
-    let end = bytes.length;
-    if (lineNumber === 1 && end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
-    if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
-    const line = bytes.subarray(start, end);
-    if (line.length > maxLineBytes) return skipLine(`line longer than ${maxLineBytes} bytes, skipped`);
-    const ascii = isAscii(line);
-    if (!ascii && !isUtf8(line)) return skipLine('invalid UTF-8, line skipped');
-    if (lines.length === 0) firstLine = lineNumber;
-    lines.push(line.toString(ascii ? 'latin1' : 'utf8'));
-    lineNumber++;
-    if (lines.length >= maxBatchLines) closeBatch();
-  };
-
-  try {
-    for await (const data of stream) {
-      const chunk: Buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : (data as Buffer);
-      let pos = 0;
-      while (pos < chunk.length) {
-        const newline = chunk.indexOf(NEWLINE, pos);
-        if (newline === -1) {
-          if (!skippingLongLine) {
-            const rest = chunk.length - pos;
-            if (partialBytes + rest > maxLineBytes + 1) {
-              partial = [];
-              partialBytes = 0;
-              skipLine(`line longer than ${maxLineBytes} bytes, skipped`);
-              skippingLongLine = true;
-            } else {
-              partial.push(chunk.subarray(pos));
-              partialBytes += rest;
-            }
-          }
-          break;
-        }
-        if (skippingLongLine) skippingLongLine = false;
-        else if (partialBytes > 0) {
-          partial.push(chunk.subarray(pos, newline));
-          takeLine(Buffer.concat(partial));
-          partial = [];
-          partialBytes = 0;
-        } else takeLine(chunk.subarray(pos, newline));
-        pos = newline + 1;
-      }
-      closeBatch();
-      if (ready.length > 0) {
-        const batches = ready;
-        ready = [];
-        yield* batches;
-      }
-    }
-    if (partialBytes > 0 && !skippingLongLine) takeLine(Buffer.concat(partial));
-  } catch (err) {
-    if (!signal?.aborted) sink.badInput({ file: name, line: lineNumber, message: `read error, rest of input skipped: ${errorText(err)}` });
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  closeBatch();
-  yield* ready;
-}
+// The stream splitter lived here first; callers may still import it from this module.
+export { readStreamLines, type StreamLineOptions } from './lineReader.js';
 
 // ---------------------------------------------------------------------------------------------
 // Line batches -> record batches
@@ -240,7 +128,7 @@ class ZeekConnLineParser implements LineParser {
       }
       const ts = zeekTimestamp(this.values[0]);
       if (ts !== ts) {
-        this.sink.badInput({ file: 'stdin', line: number, message: `invalid ts '${String(this.values[0]).slice(0, 40)}'` });
+        this.sink.badInput({ file: 'stdin', line: number, message: `invalid ts '${rawText(this.values[0]).slice(0, 40)}'` });
         continue;
       }
       out.push(this.schema.convert(this.values, ts, json ? this.jsonContext : this.tsvContext));

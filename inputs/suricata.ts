@@ -1,8 +1,11 @@
 // Suricata eve.json reader: one JSON event per line. flow, dns, http, tls, ssh, smtp and fileinfo
-// events become the matching normalized records; every other event type (alert, anomaly, stats,
-// ...) is counted and skipped, and the counts are reported once at the end.
+// events become the matching normalized records, alert events suricata_alert records; every
+// other event type (anomaly, stats, ...) is counted and skipped, and the counts are reported once
+// at the end.
 //
 // Differences from Slips, on purpose:
+// - Alerts are read (Slips skips them): the signature, its ids, category, severity and action
+//   go into a suricata_alert record, which the suricata detector turns into evidence.
 // - Connection state (Slips bug #14: `new` counted as established, a rejected SYN -> RST `closed`
 //   flow as not established only by luck). Suricata's flow.state tells where its flow engine was,
 //   not whether a connection was made, so conn records carry a Zeek conn_state derived from the
@@ -17,12 +20,14 @@
 
 import type { ErrorSink } from './errors.js';
 import type { LineBatch } from './lineReader.js';
-import type { ConnRecord, DnsRecord, FilesRecord, FlowRecord, HttpRecord, SmtpRecord, SshRecord, SslRecord } from './records.js';
+import type {
+  ConnRecord, DnsRecord, FilesRecord, FlowRecord, HttpRecord, SmtpRecord, SshRecord, SslRecord, SuricataAlertRecord,
+} from './records.js';
 
 type Json = Record<string, unknown>;
 
 /** Event types that become records; all others are counted and skipped. */
-const HANDLED_EVENTS: ReadonlySet<string> = new Set(['flow', 'dns', 'http', 'tls', 'ssh', 'smtp', 'fileinfo']);
+const HANDLED_EVENTS: ReadonlySet<string> = new Set(['flow', 'dns', 'http', 'tls', 'ssh', 'smtp', 'fileinfo', 'alert']);
 /** How far (seconds) the input may move past an unanswered DNS query before it is emitted alone. */
 const DNS_ANSWER_WAIT = 30;
 /** Most DNS queries held back waiting for their answers; the oldest go out beyond this. */
@@ -45,6 +50,8 @@ const TCP_ACK = 0x10;
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined || value === null) return '';
+  // JSON objects and arrays as JSON: String() would call a `toString` key of the data itself.
+  if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
 
@@ -130,7 +137,8 @@ export function suricataTime(value: unknown): number {
 
 function appProto(value: unknown): string {
   const name = text(value).toLowerCase();
-  return APP_PROTO_TO_ZEEK[name] ?? name;
+  // Own keys only: app_proto `constructor` must not find Object.prototype.constructor.
+  return Object.hasOwn(APP_PROTO_TO_ZEEK, name) ? APP_PROTO_TO_ZEEK[name]! : name;
 }
 
 /** "TLS 1.2" -> "TLSv12", "SSLv3" stays: Zeek's spelling of the version. */
@@ -306,6 +314,9 @@ export class SuricataParser {
         break;
       case 'fileinfo':
         out.push(filesRecord(event, body, ts, common));
+        break;
+      case 'alert':
+        out.push(alertRecord(event, body, ts, common));
         break;
     }
   }
@@ -586,5 +597,38 @@ function filesRecord(event: Json, file: Json, ts: number, c: Common): FilesRecor
     sha1: text(file['sha1']),
     sha256: text(file['sha256']),
     size: num(file['size']),
+  };
+}
+
+/** Suricata's default severity, for alerts whose signature has no classification. */
+const DEFAULT_SEVERITY = 3;
+
+/** Alert severity as 1 (most severe) .. 4: missing or invalid values are 3, larger ones 4. */
+function severityOf(value: unknown): number {
+  const n = Math.trunc(num(value));
+  if (!(n >= 1)) return DEFAULT_SEVERITY;
+  return n > 4 ? 4 : n;
+}
+
+function alertRecord(event: Json, alert: Json, ts: number, c: Common): SuricataAlertRecord {
+  return {
+    kind: 'suricata_alert',
+    ts,
+    uid: c.uid,
+    saddr: c.saddr,
+    daddr: c.daddr,
+    interface: c.interface,
+    source: 'suricata',
+    sport: c.sport,
+    dport: c.dport,
+    proto: c.proto,
+    appproto: appProto(event['app_proto']),
+    signature: text(alert['signature']),
+    signature_id: Math.trunc(num(alert['signature_id'])),
+    gid: Math.trunc(num(alert['gid'])),
+    rev: Math.trunc(num(alert['rev'])),
+    category: text(alert['category']),
+    severity: severityOf(alert['severity']),
+    action: text(alert['action']),
   };
 }

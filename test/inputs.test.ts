@@ -1,8 +1,9 @@
 // Tests of the flow inputs besides Zeek: Argus binetflow (header variants, label columns, the
 // LastTime fix, derived destination counts, local time), Suricata eve.json (every mapped event
-// type, the conn_state mapping, DNS query/answer pairing, skipped-event counts), nfdump (a tiny
-// nfcapd fixture and the shared test1 capture), stdin streams, bad input for every reader, and
-// input type detection on the fixtures and the Slips datasets.
+// type, alert events, the conn_state mapping, DNS query/answer pairing, skipped-event counts),
+// nfdump (a tiny nfcapd fixture and the shared test1 capture), stdin streams and the one line
+// splitter behind files and streams, bad input for every reader, and input type detection on
+// the fixtures and the Slips datasets.
 //
 // nfdump/nfcapd.small was made with `nfpcapd -r small.pcap -w <dir>` from a hand-built pcap:
 // a full TCP connection 192.168.1.10:40000 -> 93.184.216.34:80, a DNS query and reply, an ICMP
@@ -25,6 +26,7 @@ import { detectInputType, openArgusInput, openInput, openSuricataInput, type Inp
 import type { FlowReader } from '../inputs/reader.js';
 import type { ConnRecord, FlowKind, FlowRecord, RecordOf } from '../inputs/records.js';
 import { interpretState } from '../inputs/state.js';
+import { readLines, readStreamLines as streamLines } from '../inputs/lineReader.js';
 import { openStdinInput, readStreamLines, stdinFormatOf } from '../inputs/stdin.js';
 import { suricataTime, zeekStateOf } from '../inputs/suricata.js';
 
@@ -321,12 +323,13 @@ test('suricata flow states become Zeek conn_states (bug #14)', (t) => {
 test('suricata: every mapped event type, exact fields', async (t) => {
   const { reader, records, sink } = await readInput(fixture('suricata/eve.json'));
   t.deepEqual(sink.problems, []);
-  t.deepEqual(sink.warnings, ['Skipped Suricata events: alert 2, anomaly 1, stats 1']);
+  t.deepEqual(sink.warnings, ['Skipped Suricata events: anomaly 1, stats 1']);
   t.is(reader.inputType, 'suricata');
   t.is(reader.totalLines, 19);
   t.is(reader.linesRead, 19);
   t.deepEqual(records.map((record) => record.kind), [
-    'conn', 'conn', 'conn', 'conn', 'conn', 'conn', 'dns', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'files', 'dns',
+    'conn', 'conn', 'conn', 'conn', 'conn', 'conn', 'dns', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'files',
+    'suricata_alert', 'suricata_alert', 'dns',
   ]);
 
   const flows = conns(records);
@@ -386,6 +389,39 @@ test('suricata: every mapped event type, exact fields', async (t) => {
     source: 'suricata', conn_uids: ['3001'], tx_hosts: ['1.2.3.4'], rx_hosts: ['192.168.1.129'], file_source: 'HTTP',
     analyzers: [], mime_type: '', md5: 'd41d8cd98f00b204e9800998ecf8427e', sha1: '', sha256: '', size: 1256,
   });
+  const alerts = ofKind(records, 'suricata_alert');
+  t.deepEqual(alerts[0], {
+    kind: 'suricata_alert', ts: 1622988000.5, uid: '6001', saddr: '78.36.196.213', daddr: '192.168.1.129',
+    interface: 'default', source: 'suricata', sport: 51698, dport: 445, proto: 'tcp', appproto: '',
+    signature: 'ET CINS Active Threat Intelligence Poor Reputation IP', signature_id: 2403388, gid: 1, rev: 1,
+    category: 'Misc Attack', severity: 2, action: 'allowed',
+  });
+  t.is(alerts[1]!.signature_id, 2403335);
+});
+
+test('suricata: alert events, severity kept in 1..4, odd values do not break the record', async (t) => {
+  const alert = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}): string => JSON.stringify({
+    timestamp: '2021-06-06T16:00:00.500000+0200', flow_id: 7001, event_type: 'alert', src_ip: '10.0.0.1',
+    src_port: 1234, dest_ip: '10.0.0.2', dest_port: 80, proto: 'TCP', app_proto: 'tls', ...extra,
+    alert: { action: 'blocked', gid: 1, signature_id: 1, rev: 3, signature: 'S', category: 'C', severity: 1, ...fields },
+  });
+  const lines = [
+    alert({}),
+    alert({ severity: 4 }),
+    alert({ severity: 9 }),
+    alert({ severity: undefined, signature: undefined, category: undefined }),
+    alert({ severity: '2', signature_id: '2019401' }),
+    alert({}, { proto: 'ICMP', src_port: undefined, dest_port: undefined, icmp_type: 8, icmp_code: 0 }),
+    JSON.stringify({ timestamp: '2021-06-06T16:00:00.5Z', event_type: 'alert', src_ip: '10.0.0.1' }),
+  ];
+  const { records, sink } = await readStdin('suricata', [lines.join('\n') + '\n']);
+  const alerts = ofKind(records, 'suricata_alert');
+  t.deepEqual(alerts.map((a) => a.severity), [1, 4, 4, 3, 2, 1]);
+  t.deepEqual([alerts[0]!.action, alerts[0]!.appproto, alerts[0]!.rev], ['blocked', 'ssl', 3]);
+  t.deepEqual([alerts[3]!.signature, alerts[3]!.category], ['', '']);
+  t.is(alerts[4]!.signature_id, 2019401);
+  t.deepEqual([alerts[5]!.proto, alerts[5]!.sport, alerts[5]!.dport], ['icmp', 8, 0]);
+  t.deepEqual(sink.problems, [{ file: 'stdin', line: 7, message: "alert event without its 'alert' object" }]);
 });
 
 test('suricata: bad events are reported with file and line', async (t) => {
@@ -405,7 +441,7 @@ test('suricata: bad events are reported with file and line', async (t) => {
 withShared('suricata: the Slips test6 dataset', async (t) => {
   const { records, sink, reader } = await readInput(shared('test6-malicious.suricata.json'));
   t.deepEqual(sink.problems, []);
-  t.deepEqual(sink.warnings, ['Skipped Suricata events: alert 745, anomaly 3']);
+  t.deepEqual(sink.warnings, ['Skipped Suricata events: anomaly 3']);
   t.is(reader.linesRead, 5000);
   const count = (kind: FlowKind): number => ofKind(records, kind).length;
   t.is(count('conn'), 3512);
@@ -413,6 +449,7 @@ withShared('suricata: the Slips test6 dataset', async (t) => {
   t.is(count('http'), 56);
   t.is(count('ssl'), 1);
   t.is(count('files'), 3);
+  t.is(count('suricata_alert'), 745);
   // `new` flows (no reply) are not established any more.
   t.false(conns(records).some((flow) => flow.dpkts === 0 && interpretState(flow.state, flow.spkts) === 'Established'));
 });
@@ -520,6 +557,40 @@ test('stream lines: a huge line is skipped without holding it', async (t) => {
   t.is(sink.problems[0]!.line, 2);
 });
 
+test('files and streams are split by the same rules, whatever the chunking', async (t) => {
+  t.is(readStreamLines, streamLines, 'stdin.ts re-exports the splitter of lineReader.ts');
+  const dir = tempDir();
+  let seed = 12345;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const pieces = ['a,b', '\r\n', '\n', 'žluť', '\ufeff', '\r', '', 'x'.repeat(70), '日本'];
+  for (let round = 0; round < 60; round++) {
+    const parts: Buffer[] = [];
+    if (random(4) === 0) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
+    for (let i = 0; i < 30; i++) {
+      parts.push(random(12) === 0 ? Buffer.from([0xff, 0xc3]) : Buffer.from(pieces[random(pieces.length)]!));
+    }
+    const bytes = Buffer.concat(parts);
+    const file = path.join(dir, `round${round}.txt`);
+    fs.writeFileSync(file, bytes);
+    const options = { maxLineBytes: 64, maxBatchLines: 1 + random(5) };
+    const collect = async (batches: AsyncIterable<{ firstLine: number; lines: string[] }>, sink: CollectingErrorSink) => {
+      const lines: [number, string][] = [];
+      for await (const batch of batches) batch.lines.forEach((line, i) => lines.push([batch.firstLine + i, line]));
+      return { lines, problems: sink.problems.map((p) => [p.line, p.message]) };
+    };
+    const fileSink = new CollectingErrorSink();
+    const fromFile = await collect(readLines(file, fileSink, { ...options, chunkBytes: 1 + random(40) }), fileSink);
+    const cuts = Array.from({ length: random(6) }, () => random(bytes.length + 1)).sort((a, b) => a - b);
+    const chunks = [...cuts, bytes.length].map((cut, i, all) => bytes.subarray(i === 0 ? 0 : all[i - 1]!, cut));
+    const streamSink = new CollectingErrorSink();
+    const fromStream = await collect(streamLines(Readable.from(chunks), file, streamSink, options), streamSink);
+    t.deepEqual(fromStream, fromFile, `round ${round}`);
+  }
+});
+
 test('stdin: argus lines until "done", with or without a header', async (t) => {
   const header = 'StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,SrcPkts,Label\n';
   const line = '2019/04/04 16:23:00.325010,0.027947,udp,10.8.0.69,48427,  <->,8.8.8.8,53,CON,0,0,2,142,63,1,\n';
@@ -566,8 +637,8 @@ test('stdin: suricata events', async (t) => {
   const eve = fs.readFileSync(fixture('suricata/eve.json'), 'utf8');
   const { records, sink } = await readStdin('suricata', [eve.slice(0, 1000), eve.slice(1000)]);
   t.deepEqual(sink.problems, []);
-  t.is(records.length, 14);
-  t.deepEqual(sink.warnings, ['Skipped Suricata events: alert 2, anomaly 1, stats 1']);
+  t.is(records.length, 16);
+  t.deepEqual(sink.warnings, ['Skipped Suricata events: anomaly 1, stats 1']);
 });
 
 test('stdin: records arrive before the input ends, and stop() ends a waiting input', async (t) => {

@@ -33,7 +33,14 @@ export interface ZeekLogSchema<K extends FlowKind> {
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
+  // JSON objects and arrays as JSON: String() would call a `toString` key of the data itself.
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
+}
+
+/** A raw value as text (for reports too), never throwing whatever JSON it is. */
+export function rawText(value: unknown): string {
+  return text(value);
 }
 
 function num(value: unknown): number {
@@ -70,7 +77,7 @@ function textList(value: unknown, ctx: ZeekRowContext): string[] {
     for (let i = 0; i < value.length; i++) out[i] = text(value[i]);
     return out;
   }
-  return [String(value)];
+  return [text(value)];
 }
 
 function numList(value: unknown, ctx: ZeekRowContext): number[] {
@@ -560,14 +567,17 @@ const weird: ZeekLogSchema<'weird'> = {
   }),
 };
 
-/** One schema per record kind; the log kind of a Zeek file is its basename up to the first dot. */
-export const ZEEK_LOG_SCHEMAS: { readonly [K in FlowKind]: ZeekLogSchema<K> } = {
+/** Record kinds that come from a Zeek log of the same name (all but the Suricata-only ones). */
+export type ZeekLogKind = Exclude<FlowKind, 'suricata_alert'>;
+
+/** One schema per Zeek record kind; the log kind of a Zeek file is its basename up to the first dot. */
+export const ZEEK_LOG_SCHEMAS: { readonly [K in ZeekLogKind]: ZeekLogSchema<K> } = {
   conn, dns, http, ssl, ssh, smtp, dhcp, arp, notice, files, software, x509, tunnel, weird,
 };
 
 /** The schema of some kind, as a reader holds it for a file. */
-export type AnyZeekLogSchema = (typeof ZEEK_LOG_SCHEMAS)[FlowKind];
+export type AnyZeekLogSchema = (typeof ZEEK_LOG_SCHEMAS)[ZeekLogKind];
 
-export function isSupportedZeekKind(kind: string): kind is FlowKind {
+export function isSupportedZeekKind(kind: string): kind is ZeekLogKind {
   return Object.prototype.hasOwnProperty.call(ZEEK_LOG_SCHEMAS, kind);
 }

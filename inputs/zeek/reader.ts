@@ -10,8 +10,10 @@ import { basename, join } from 'node:path';
 import type { ErrorSink } from '../errors.js';
 import { countLines, readLines, type LineBatch } from '../lineReader.js';
 import type { FlowReader } from '../reader.js';
-import { FLOW_KINDS, type FlowKind, type FlowRecord } from '../records.js';
-import { ZEEK_LOG_SCHEMAS, isSupportedZeekKind, zeekTimestamp, type AnyZeekLogSchema, type ZeekRowContext } from './fieldMaps.js';
+import type { FlowRecord } from '../records.js';
+import {
+  ZEEK_LOG_SCHEMAS, isSupportedZeekKind, rawText, zeekTimestamp, type AnyZeekLogSchema, type ZeekLogKind, type ZeekRowContext,
+} from './fieldMaps.js';
 
 export interface ZeekInputOptions {
   /** Capture interface written into every record (default 'default'). */
@@ -33,7 +35,7 @@ const OPEN_BRACE = 0x7b;
  * may hold them and they are skipped without a warning. ftp and login are supported by Slips
  * but have no normalized record kind yet.
  */
-const IGNORED_ZEEK_KINDS: ReadonlySet<string> = new Set([
+export const IGNORED_ZEEK_KINDS: ReadonlySet<string> = new Set([
   'analyzer', 'analyzer_debug', 'broker', 'capture_loss', 'cluster', 'config', 'dce_rpc', 'dnp3', 'dpd', 'ftp',
   'intel', 'irc', 'kerberos', 'known_certs', 'known_hosts', 'known_modbus', 'known_services', 'loaded_scripts',
   'login', 'modbus', 'mqtt_connect', 'mqtt_publish', 'mqtt_subscribe', 'mysql', 'netcontrol', 'netcontrol_drop',
@@ -50,7 +52,7 @@ export function zeekLogKind(path: string): string {
 }
 
 /** Whether a directory entry is a Zeek log by name: ends in .log or .log.labeled. */
-function hasZeekLogExtension(name: string): boolean {
+export function hasZeekLogExtension(name: string): boolean {
   return name.endsWith('.log') || name.endsWith('.log.labeled');
 }
 
@@ -63,8 +65,11 @@ function unescapeHex(value: string): string {
   return value.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** Parse state of one Zeek log file: format, TSV header facts, and the reusable slot array. */
-class ZeekLogParser {
+/**
+ * Parse state of one Zeek log file: format, TSV header facts, and the reusable slot array.
+ * Also used by the follower of growing directories (zeek/follow.ts), one per followed file.
+ */
+export class ZeekLogParser {
   /** Data lines seen (good and bad); header and empty lines are not counted. */
   dataLines = 0;
   private readonly schema: AnyZeekLogSchema;
@@ -87,7 +92,7 @@ class ZeekLogParser {
 
   constructor(
     readonly path: string,
-    kind: FlowKind,
+    kind: ZeekLogKind,
     interfaceName: string,
     private readonly sink: ErrorSink,
   ) {
@@ -120,7 +125,7 @@ class ZeekLogParser {
       const ts = zeekTimestamp(this.values[0]);
       if (ts !== ts) {
         const raw = this.values[0];
-        this.report(lineNumber, raw === undefined ? 'missing ts' : `invalid ts '${String(raw).slice(0, 40)}'`);
+        this.report(lineNumber, raw === undefined ? 'missing ts' : `invalid ts '${rawText(raw).slice(0, 40)}'`);
         continue;
       }
       out.push(this.schema.convert(this.values, ts, this.context));
@@ -312,7 +317,7 @@ class LogCursor {
 
 interface ZeekLogFile {
   path: string;
-  kind: FlowKind;
+  kind: ZeekLogKind;
 }
 
 class ZeekInput implements FlowReader {
@@ -496,7 +501,7 @@ export async function openZeekInput(path: string, sink: ErrorSink, options: Zeek
   }
   const kind = zeekLogKind(path);
   if (!isSupportedZeekKind(kind)) {
-    sink.warn(`Unsupported Zeek log file '${path}'. Only these log types are supported: (${FLOW_KINDS.join(', ')})`);
+    sink.warn(`Unsupported Zeek log file '${path}'. Only these log types are supported: (${Object.keys(ZEEK_LOG_SCHEMAS).join(', ')})`);
     return new ZeekInput('zeek_log_file', [], sink, interfaceName, 0);
   }
   // A pipe or device cannot be scanned twice, so its size stays unknown.
