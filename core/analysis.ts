@@ -21,6 +21,7 @@ import { formatProblem, type ErrorSink } from '../inputs/errors.js';
 import type { FlowReader } from '../inputs/reader.js';
 import { UnsupportedInputError, openInput } from '../inputs/open.js';
 import { openStdinInput, type StdinFormat } from '../inputs/stdin.js';
+import { openZeekFollowInput } from '../inputs/zeek/follow.js';
 
 export interface AnalysisRequest {
   cli: CliOptions;
@@ -35,6 +36,8 @@ export interface AnalysisRequest {
   command: string;
   /** Read this format from stdin instead of inputPath (`-f zeek|suricata|argus`). */
   stdinFormat?: StdinFormat | undefined;
+  /** inputPath is a Zeek directory being written: follow it until stopped (`-g`). */
+  growing?: boolean;
 }
 
 /** How often records are written to Redis (ms). */
@@ -100,7 +103,9 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   try {
     reader = request.stdinFormat !== undefined
       ? openStdinInput(request.stdinFormat, sink)
-      : await openInput(request.inputPath, sink, { zeekLogDir: path.join(outputDir, 'zeek_files') });
+      : request.growing === true
+        ? await openZeekFollowInput(request.inputPath, sink)
+        : await openInput(request.inputPath, sink, { zeekLogDir: path.join(outputDir, 'zeek_files') });
   } catch (error) {
     printer.error('main', (error as Error).message);
     releaseSignals();
@@ -121,7 +126,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
       server = await startPrivateRedis({ port: request.redisPort, outputDir, save: cli.save });
       await recordServer({
         input: request.inputPath, port: server.port, serverPid: server.pid,
-        zeekDir: '', outputDir, slipsPid: process.pid, isDaemon: false, saveDb: cli.save,
+        zeekDir: request.growing === true ? request.inputPath : '', outputDir, slipsPid: process.pid, isDaemon: false, saveDb: cli.save,
       });
       redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 2 });
       await redis.connect();

@@ -9,6 +9,7 @@ export const OUR_VERSION = '0.1.0';
 
 export interface CliOptions {
   filepath?: string;
+  growing?: string;
   output?: string;
   config?: string;
   verbose?: number;
@@ -35,7 +36,9 @@ Usage: ./slips.sh [options]
 Behavioral network intrusion detection, compatible with Slips ${SLIPS_COMPAT_VERSION}.
 
 Options
-  -f, --filepath <path>     input: a Zeek log file or a Zeek log directory
+  -f, --filepath <path>     input: Zeek log file or directory, Argus binetflow, Suricata eve.json,
+                            nfdump file, pcap/pcapng; zeek|suricata|argus reads that format from stdin
+  -g, --growing <dir>       follow a directory of Zeek logs that Zeek keeps writing (ends only on Ctrl-C)
   -o, --output <dir>        output directory (default output/<input>_<date>/); its content is replaced
   -c, --config <file>       configuration file (default config/slips.yaml)
   -v, --verbose <0-3>       verbosity of the console output (config parameters.verbose)
@@ -60,7 +63,6 @@ const NOT_BUILT: ReadonlyArray<[string[], string]> = [
   [['--clearblocking'], 'blocking'],
   [['-D', '--daemon'], 'daemon mode'],
   [['-S', '--stopdaemon'], 'daemon mode'],
-  [['-g', '--growing'], 'growing Zeek directories'],
   [['-w', '--webinterface'], 'the web interface'],
   [['-im', '--input-module'], 'input modules'],
   [['-u'], 'self-update'],
@@ -90,6 +92,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     allowUnknownFlags: true,
     flags: {
       filepath: { type: 'string', shortFlag: 'f' },
+      growing: { type: 'string', shortFlag: 'g' },
       output: { type: 'string', shortFlag: 'o' },
       config: { type: 'string', shortFlag: 'c' },
       verbose: { type: 'number', shortFlag: 'v' },
@@ -105,8 +108,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     },
   });
   const known = new Set([
-    'filepath', 'output', 'config', 'verbose', 'debug', 'testing', 'port', 'multiinstance', 'save', 'db', 'killall',
-    'version', 'help', 'f', 'o', 'c', 'v', 'e', 't', 'P', 'm', 's', 'd', 'k', 'V', 'h',
+    'filepath', 'growing', 'output', 'config', 'verbose', 'debug', 'testing', 'port', 'multiinstance', 'save', 'db', 'killall',
+    'version', 'help', 'f', 'g', 'o', 'c', 'v', 'e', 't', 'P', 'm', 's', 'd', 'k', 'V', 'h',
   ]);
   for (const key of Object.keys(cli.unnormalizedFlags)) {
     if (!known.has(key)) unknown = key.length === 1 ? `-${key}` : `--${key}`;
@@ -123,6 +126,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (flags.filepath !== undefined && flags.db !== undefined) {
     throw new CliError('Only one of the flags -i, -ap, -s, -d, or -f is allowed. Stopping Slips.', 2);
   }
+  if (flags.growing !== undefined && (flags.filepath !== undefined || flags.db !== undefined)) {
+    throw new CliError('-g <dir> is the input: it cannot be combined with -f or -d.', 2);
+  }
   if (flags.port !== undefined && flags.multiinstance) {
     throw new CliError('-P and -m cannot be used together: -m picks the port.', 2);
   }
@@ -135,6 +141,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     help: flags.help,
   };
   if (flags.filepath !== undefined) options.filepath = flags.filepath;
+  if (flags.growing !== undefined) options.growing = flags.growing;
   if (flags.output !== undefined) options.output = flags.output;
   if (flags.config !== undefined) options.config = flags.config;
   if (flags.verbose !== undefined) options.verbose = flags.verbose;

@@ -85,15 +85,20 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (cli.db !== undefined) return loadDatabase(cli, cli.db);
-  if (cli.filepath === undefined) {
+  if (cli.filepath === undefined && cli.growing === undefined) {
     say('[Main] You need to define an input source.');
     return 255;
   }
-  const inputPath = path.resolve(cli.filepath);
+  const inputArg = cli.growing ?? (cli.filepath as string);
+  const inputPath = path.resolve(inputArg);
+  if (cli.growing !== undefined && fs.statSync(inputPath, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    complain(`[Main] -g needs a directory of Zeek logs, got ${cli.growing}. Stopping.`);
+    return 1;
+  }
   // An existing path is a file or directory; otherwise Slips reads the named format from stdin.
-  const stdinFormat = fs.existsSync(inputPath) ? undefined : stdinFormatOf(cli.filepath);
+  const stdinFormat = cli.growing !== undefined || fs.existsSync(inputPath) ? undefined : stdinFormatOf(inputArg);
   if (!fs.existsSync(inputPath) && stdinFormat === undefined) {
-    complain(`[Main] Invalid file path ${cli.filepath}. Stopping.`);
+    complain(`[Main] Invalid file path ${inputArg}. Stopping.`);
     return 1;
   }
 
@@ -122,7 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   return runAnalysis({
     cli, config, configPath, inputPath, outputDir, printer, projectRoot: PROJECT_ROOT,
-    redisPort: port, command: ['./slips.sh', ...argv].join(' '), stdinFormat,
+    redisPort: port, command: ['./slips.sh', ...argv].join(' '), stdinFormat, growing: cli.growing !== undefined,
   });
 }
 

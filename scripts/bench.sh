@@ -14,4 +14,6 @@ if [[ ! -f $DATA || dist/bench/generateConnLog.js -nt $DATA ]]; then
   node dist/bench/generateConnLog.js --flows 1000000 --out "$DATA" --seed 42
 fi
 
+# Per-reader parse rates (Zeek TSV/JSON, Argus, Suricata), then the analysis of the conn.log.
+node dist/bench/readers.js --records 1000000 --seed 42 || echo "bench: a reader missed its parse-rate target" >&2
 exec node --max-semi-space-size=64 dist/bench/run.js "$DATA" "$@"
