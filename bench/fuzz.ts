@@ -33,6 +33,7 @@ import type { FlowRecord } from '../inputs/records.js';
 import { interpretState } from '../inputs/state.js';
 import { LineInput, openStdinInput } from '../inputs/stdin.js';
 import { openZeekInput } from '../inputs/zeek/reader.js';
+import { Rng } from './rng.js';
 
 export const READERS = [
   'zeek-tsv', 'zeek-json', 'zeek-dir', 'argus-comma', 'argus-tab', 'suricata', 'stdin-zeek', 'stdin-suricata',
@@ -44,61 +45,6 @@ export type ReaderName = (typeof READERS)[number];
 export const HANG_MS = 2000;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-// ---------------------------------------------------------------------------------------------
-// Seeded PRNG (xoshiro128**, seeded through splitmix32)
-
-class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(...seeds: number[]) {
-    let s = 0x9e3779b9;
-    for (const seed of seeds) s = Math.imul(s ^ (seed >>> 0), 0x85ebca6b) + 0x6a09e667;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next() | 1;
-  }
-
-  u32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return r;
-  }
-
-  /** Integer in [0, n). */
-  below(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
-
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return this.u32() / 4294967296 < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.below(items.length)]!;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
 
 function hashName(name: string): number {
   let h = 2166136261;
