@@ -27,7 +27,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { CollectingErrorSink } from '../inputs/errors.js';
 import { readStreamLines } from '../inputs/lineReader.js';
 import { NfdumpParser } from '../inputs/nfdump.js';
-import { UnsupportedInputError, openArgusInput, openInput, openSuricataInput } from '../inputs/open.js';
+import { openArgusInput, openInput, openSuricataInput } from '../inputs/open.js';
 import type { FlowReader } from '../inputs/reader.js';
 import type { FlowRecord } from '../inputs/records.js';
 import { interpretState } from '../inputs/state.js';
@@ -560,7 +560,6 @@ async function open(opener: () => Promise<FlowReader> | FlowReader): Promise<Flo
   try {
     return await opener();
   } catch (err) {
-    if (err instanceof UnsupportedInputError) throw new Rejected(err.message);
     if (err instanceof Error && err.constructor === Error && REJECTIONS.some((pattern) => pattern.test(err.message))) {
       throw new Rejected(err.message);
     }

@@ -19,7 +19,7 @@ import { connectExternal, recordServer, removeServer, startPrivateRedis, type Re
 import { DETECTORS } from '../detections/index.js';
 import { formatProblem, type ErrorSink } from '../inputs/errors.js';
 import type { FlowReader } from '../inputs/reader.js';
-import { UnsupportedInputError, openInput } from '../inputs/open.js';
+import { openInput } from '../inputs/open.js';
 import { openStdinInput, type StdinFormat } from '../inputs/stdin.js';
 import { openZeekFollowInput } from '../inputs/zeek/follow.js';
 
@@ -110,7 +110,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     printer.error('main', (error as Error).message);
     releaseSignals();
     await printer.close();
-    return error instanceof UnsupportedInputError ? 2 : 1;
+    return 1;
   }
   const input: FlowReader = reader;
 

@@ -57,10 +57,6 @@ export class CommandBatch {
     }
   }
 
-  get isEmpty(): boolean {
-    return this.commands.length === 0;
-  }
-
   /** Send everything as EVALSHA calls in one pipeline; resolves with the number of calls. */
   async send(redis: Redis): Promise<number> {
     const pipeline = redis.pipeline() as ReturnType<Redis['pipeline']> & BatchRunner;

@@ -16,7 +16,6 @@ export const AGG_TOP_N = 500;
 /** Keys listed per `tui:tick` message. */
 const TICK_MAX_KEYS = 1000;
 
-
 function payload(value: object): string {
   return withVersion(JSON.stringify(value));
 }
@@ -39,8 +38,8 @@ export class RedisWriter implements EvidenceListener {
   private pendingClosed: TimeWindow[] = [];
   private inFlight: Promise<unknown> | undefined;
   private failure: Error | undefined;
+  /** Redis calls sent (each carries many commands, see CommandBatch). */
   commandsSent = 0;
-  flushes = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -81,7 +80,6 @@ export class RedisWriter implements EvidenceListener {
     if (changedKeys.length > 0) {
       batch.add('PUBLISH', 'tui:tick', payload({ changed: changedKeys.slice(0, TICK_MAX_KEYS), more: changedKeys.length > TICK_MAX_KEYS }));
     }
-    this.flushes += 1;
     this.inFlight = batch.send(this.redis).then(
       (calls) => {
         this.commandsSent += calls;

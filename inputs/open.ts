@@ -23,15 +23,8 @@ export type InputType = 'pcap' | 'nfdump' | 'binetflow' | 'binetflow-tabs' | 'su
 /** What every error about an input's type ends with. */
 export const SUPPORTED_INPUTS =
   'Supported input types: Zeek log files and directories of Zeek logs (TSV or JSON), ' +
-  'Argus binetflow files (comma or tab separated), Suricata eve.json files, nfdump/nfcapd files; ' +
+  'Argus binetflow files (comma or tab separated), Suricata eve.json files, nfdump/nfcapd files, pcap/pcapng files; ' +
   'and on stdin (-f zeek|suricata|argus): Zeek conn lines, Suricata eve lines, Argus lines.';
-
-/** A recognised input whose reader this version does not have yet (exit code 2 at the CLI). */
-export class UnsupportedInputError extends Error {
-  constructor(readonly inputType: InputType, file: string) {
-    super(`${file}: ${inputType} input is not available in this version yet. ${SUPPORTED_INPUTS}`);
-  }
-}
 
 const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
 /** nfcapd files start with the little-endian magic 0xA50C and layout version 1 or 2. */
