@@ -103,7 +103,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const outputDir = path.resolve(cli.output ?? defaultOutputDir(inputPath, new Date()));
-  prepareOutputDir(outputDir, { keepSlipsOutput: cli.testing });
+  try {
+    prepareOutputDir(outputDir, { keepSlipsOutput: cli.testing });
+  } catch (error) {
+    complain((error as Error).message);
+    return 1;
+  }
   const printer = new Printer({
     verbose: cli.verbose ?? config.parameters.verbose,
     debug: cli.debug ?? config.parameters.debug,

@@ -29,10 +29,21 @@ export interface PrepareOptions {
   keepSlipsOutput: boolean;
 }
 
-/** Creates the directory (and parents), deletes what is inside it, and creates `alerts/`. */
+/** What an output directory of an earlier run contains (any one of these). */
+const OUTPUT_MARKERS = ['alerts', 'errors.log', 'slips.log', SLIPS_OUTPUT_FILE, 'metadata', 'redis', 'databases', 'zeek_files', 'timeline.txt'];
+
+/**
+ * Creates the directory (and parents), deletes what is inside it, and creates `alerts/`.
+ * Like Slips, an earlier run's output is replaced; unlike Slips, a non-empty directory that does not
+ * look like an output directory (say `-o ~` by mistake) is refused instead of emptied.
+ */
 export function prepareOutputDir(dir: string, opts: PrepareOptions): void {
   mkdirSync(dir, { recursive: true });
-  for (const entry of readdirSync(dir)) {
+  const entries = readdirSync(dir);
+  if (entries.length > 0 && !entries.some((entry) => OUTPUT_MARKERS.some((marker) => entry.includes(marker)))) {
+    throw new Error(`${dir} is not empty and is not the output directory of an earlier run: refusing to delete its content. Choose another -o.`);
+  }
+  for (const entry of entries) {
     if (opts.keepSlipsOutput && entry.includes(SLIPS_OUTPUT_FILE)) continue;
     rmSync(path.join(dir, entry), { recursive: true, force: true });
   }

@@ -502,6 +502,14 @@ test('prepareOutputDir empties the dir, keeps slips_output.txt only when asked, 
   t.true(existsSync(path.join(fresh, 'alerts')));
 });
 
+test('prepareOutputDir refuses to empty a non-empty directory that is not an earlier output', (t) => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'thesis.tex'), 'precious');
+  mkdirSync(path.join(dir, 'photos'));
+  t.throws(() => outputDir.prepareOutputDir(dir, { keepSlipsOutput: false }), { message: /refusing to delete its content/ });
+  t.deepEqual(readdirSync(dir).sort(), ['photos', 'thesis.tex']);
+});
+
 test('writeMetadata writes info.txt and copies the config; appendEndDate adds the end', (t) => {
   const dir = tempDir();
   const config = path.join(dir, 'my.yaml');
