@@ -374,6 +374,9 @@ test('a file with a wrong magic is refused with a clear error; openInput routes 
   fs.writeFileSync(good, pcapFile(tcpSession(10)));
   const reader = await openInput(good, new CollectingErrorSink());
   t.is(reader.inputType, 'pcap');
+  let records = 0;
+  for await (const batch of reader.batches()) records += batch.length; // also closes the file
+  t.true(records > 0);
 });
 
 test('zeekLogDir gets conn.log and arp.log in Zeek TSV', async (t) => {
