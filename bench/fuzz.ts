@@ -434,7 +434,7 @@ function chunks(rng: Rng, text: Buffer): Buffer[] {
   return out;
 }
 
-const ZEEK_KINDS = ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'weird'];
+const ZEEK_KINDS = ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird'];
 const OTHER_KINDS = ['mystery', 'loaded_scripts', 'capture_loss', 'reporter', 'x'];
 
 /** The files (or stream chunks) of input `index` for `reader`: a function of (seed, reader, index) only. */

@@ -18,6 +18,7 @@ import { nonSslPort443Detector } from './ssl.js';
 import { suricataDetector } from './suricata.js';
 import { tlsDetector } from './tls.js';
 import { tunnelDetector } from './tunnel.js';
+import { loginDetector } from './login.js';
 
 export const DETECTORS: readonly DetectorFactory[] = [
   portScanDetector,
@@ -36,4 +37,5 @@ export const DETECTORS: readonly DetectorFactory[] = [
   httpAnalyzerDetector,
   arpDetector,
   suricataDetector,
+  loginDetector,
 ];

@@ -208,6 +208,19 @@ export interface TunnelRecord extends RecordBase {
   action: string;
 }
 
+/** login.log of Slips' Zeek script login.zeek (telnet, rlogin, rsh). */
+export interface LoginRecord extends RecordBase {
+  kind: 'login';
+  sport: number;
+  dport: number;
+  proto: string;
+  success: boolean;
+  confused: boolean;
+  user: string;
+  client_user: string;
+  password: string;
+}
+
 export interface WeirdRecord extends RecordBase {
   kind: 'weird';
   name: string;
@@ -252,13 +265,14 @@ export type FlowRecord =
   | SoftwareRecord
   | X509Record
   | TunnelRecord
+  | LoginRecord
   | WeirdRecord
   | SuricataAlertRecord;
 
 export type FlowKind = FlowRecord['kind'];
 
 export const FLOW_KINDS: readonly FlowKind[] = [
-  'conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'weird',
+  'conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird',
   'suricata_alert',
 ];
 

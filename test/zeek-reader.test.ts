@@ -240,7 +240,7 @@ test('every supported log kind maps (one line each)', async (t) => {
   t.deepEqual(sink.problems, []);
   t.deepEqual(
     records.map((r) => r.kind),
-    ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'weird'],
+    ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird'],
   );
 
   const conn = only(records, 'conn');
@@ -310,6 +310,7 @@ test('every supported log kind maps (one line each)', async (t) => {
   });
   t.deepEqual([x509.san_dns, x509.san_ip], [['virtual.secai.com', 'www.secai.com'], ['192.0.2.1']]);
 
+  t.like(only(records, 'login'), { uid: 'CloginKind', saddr: '10.0.2.15', daddr: '147.32.80.37', dport: 23, proto: 'telnet', success: true, confused: false, user: 'root', client_user: '', password: '' });
   t.like(only(records, 'tunnel'), { uid: 'CtunnelKind', saddr: '10.0.2.15', daddr: '115.112.11.30', sport: 0, dport: 0, tunnel_type: 'Tunnel::GRE', action: 'Tunnel::DISCOVER' });
   t.like(only(records, 'weird'), { uid: 'CweirdKind', saddr: '147.32.83.181', daddr: '224.0.0.251', name: 'DNS_TXT_char_str_past_rdlen', addl: '', notice: true, peer: 'zeek' });
   t.true(records.every((record) => record.source === 'zeek' && record.interface === 'default'));
@@ -428,7 +429,7 @@ function dataLinesByKind(dir: string, kinds: readonly string[]): Map<string, num
   return counts;
 }
 
-const SUPPORTED_KINDS: readonly FlowKind[] = ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'weird'];
+const SUPPORTED_KINDS: readonly FlowKind[] = ['conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird'];
 
 for (const dataset of ['test9-mixed-zeek-dir', 'test10-mixed-zeek-dir']) {
   (hasShared ? test : test.skip)(`Slips dataset ${dataset}: records + reported lines per kind equal its data lines`, async (t) => {

@@ -546,6 +546,34 @@ const tunnel: ZeekLogSchema<'tunnel'> = {
   }),
 };
 
+const LOGIN_SLOTS = [
+  'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'success', 'confused', 'user', 'client_user',
+  'password',
+] as const;
+const LOGIN = slotIndex(LOGIN_SLOTS);
+
+const login: ZeekLogSchema<'login'> = {
+  kind: 'login',
+  slots: LOGIN_SLOTS,
+  convert: (v, ts, ctx) => ({
+    kind: 'login',
+    ts,
+    uid: text(v[LOGIN.uid]),
+    saddr: text(v[LOGIN['id.orig_h']]),
+    daddr: text(v[LOGIN['id.resp_h']]),
+    interface: ctx.interface,
+    source: 'zeek',
+    sport: num(v[LOGIN['id.orig_p']]),
+    dport: num(v[LOGIN['id.resp_p']]),
+    proto: text(v[LOGIN.proto]).toLowerCase(),
+    success: bool(v[LOGIN.success]),
+    confused: bool(v[LOGIN.confused]),
+    user: text(v[LOGIN.user]),
+    client_user: text(v[LOGIN.client_user]),
+    password: text(v[LOGIN.password]),
+  }),
+};
+
 const WEIRD_SLOTS = ['ts', 'uid', 'id.orig_h', 'id.resp_h', 'name', 'addl', 'notice', 'peer'] as const;
 const WEIRD = slotIndex(WEIRD_SLOTS);
 
@@ -572,7 +600,7 @@ export type ZeekLogKind = Exclude<FlowKind, 'suricata_alert'>;
 
 /** One schema per Zeek record kind; the log kind of a Zeek file is its basename up to the first dot. */
 export const ZEEK_LOG_SCHEMAS: { readonly [K in ZeekLogKind]: ZeekLogSchema<K> } = {
-  conn, dns, http, ssl, ssh, smtp, dhcp, arp, notice, files, software, x509, tunnel, weird,
+  conn, dns, http, ssl, ssh, smtp, dhcp, arp, notice, files, software, x509, tunnel, login, weird,
 };
 
 /** The schema of some kind, as a reader holds it for a file. */

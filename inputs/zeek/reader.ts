@@ -38,7 +38,7 @@ const OPEN_BRACE = 0x7b;
 export const IGNORED_ZEEK_KINDS: ReadonlySet<string> = new Set([
   'analyzer', 'analyzer_debug', 'broker', 'capture_loss', 'cluster', 'config', 'dce_rpc', 'dnp3', 'dpd', 'ftp',
   'intel', 'irc', 'kerberos', 'known_certs', 'known_hosts', 'known_modbus', 'known_services', 'loaded_scripts',
-  'login', 'modbus', 'mqtt_connect', 'mqtt_publish', 'mqtt_subscribe', 'mysql', 'netcontrol', 'netcontrol_drop',
+  'modbus', 'mqtt_connect', 'mqtt_publish', 'mqtt_subscribe', 'mysql', 'netcontrol', 'netcontrol_drop',
   'netcontrol_shunt', 'notice_alarm', 'ntlm', 'ntp', 'ocsp', 'openflow', 'packet_filter', 'pe', 'print', 'quic',
   'radius', 'rdp', 'reporter', 'signatures', 'sip', 'smb_files', 'smb_mapping', 'snmp', 'socks', 'software_vuln',
   'stats', 'stderr', 'stdout', 'syslog', 'telemetry', 'traceroute', 'unified2', 'websocket', 'weird_stats',
