@@ -18,6 +18,7 @@ import { nonSslPort443Detector } from './ssl.js';
 import { suricataDetector } from './suricata.js';
 import { tlsDetector } from './tls.js';
 import { tunnelDetector } from './tunnel.js';
+import { leakDetector } from './leak.js';
 import { loginDetector } from './login.js';
 
 export const DETECTORS: readonly DetectorFactory[] = [
@@ -38,4 +39,5 @@ export const DETECTORS: readonly DetectorFactory[] = [
   arpDetector,
   suricataDetector,
   loginDetector,
+  leakDetector,
 ];

@@ -221,6 +221,18 @@ export interface LoginRecord extends RecordBase {
   password: string;
 }
 
+/** A payload pattern found in a packet by the pcap analyzer (Slips' leak detector rules). */
+export interface PayloadMatchRecord extends RecordBase {
+  kind: 'payload_match';
+  sport: number;
+  dport: number;
+  proto: string;
+  /** Rule name, e.g. NETWORK_gps_location_leaked. */
+  rule: string;
+  /** The matched text. */
+  matched: string;
+}
+
 export interface WeirdRecord extends RecordBase {
   kind: 'weird';
   name: string;
@@ -266,13 +278,14 @@ export type FlowRecord =
   | X509Record
   | TunnelRecord
   | LoginRecord
+  | PayloadMatchRecord
   | WeirdRecord
   | SuricataAlertRecord;
 
 export type FlowKind = FlowRecord['kind'];
 
 export const FLOW_KINDS: readonly FlowKind[] = [
-  'conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird',
+  'conn', 'dns', 'http', 'ssl', 'ssh', 'smtp', 'dhcp', 'arp', 'notice', 'files', 'software', 'x509', 'tunnel', 'login', 'weird', 'payload_match',
   'suricata_alert',
 ];
 

@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { CollectingErrorSink } from '../inputs/errors.js';
 import { openInput } from '../inputs/open.js';
 import { openPcapInput } from '../inputs/pcap/reader.js';
-import type { ArpRecord, ConnRecord, FlowRecord } from '../inputs/records.js';
+import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../inputs/records.js';
+import { leakDetector } from '../detections/leak.js';
+import { findLocationLeak } from '../inputs/pcap/leak.js';
+import { DetectionHarness } from './helpers/detectionHarness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Packet builders
@@ -454,4 +457,34 @@ const haveOracle = fs.existsSync(TRACES) && fs.existsSync(COMPARE);
     t.is(m[1], expected.matched, `${name}: ${last}`);
     t.true(Number(m[2]) >= expected.agreement, `${name}: ${last}`);
   }
+});
+
+test('a GPS location in a packet payload becomes a payload_match record and a leak evidence pair', async (t) => {
+  const request = 'GET /weather?lat=50.0876&lon=14.4208 HTTP/1.1\r\nHost: example.org\r\n\r\n';
+  const quiet = 'GET /weather?city=Prague HTTP/1.1\r\nHost: example.org\r\n\r\n';
+  const { records } = await run(pcapFile([
+    { ts: 1_600_000_000, frame: eth(0x0800, ipv4(C, SV, 17, udp(40000, 8080, request))) },
+    { ts: 1_600_000_001, frame: eth(0x0800, ipv4(C, SV, 17, udp(40001, 8080, quiet))) },
+  ]));
+  const matches = records.filter((r): r is PayloadMatchRecord => r.kind === 'payload_match');
+  t.is(matches.length, 1, 'the request without coordinates matches nothing');
+  t.like(matches[0], {
+    saddr: C, daddr: SV, sport: 40000, dport: 8080, proto: 'udp', rule: 'NETWORK_gps_location_leaked',
+    matched: 'lat=50.0876 lon=14.4208',
+  });
+
+  const harness = new DetectionHarness([leakDetector]);
+  harness.feed(matches[0]!);
+  t.deepEqual(harness.evidence.map((e) => [e.attacker.direction, e.attacker.value, e.threat_level, e.confidence]), [
+    ['SRC', C, 'low', 0.9],
+    ['DST', SV, 'high', 0.9],
+  ]);
+  t.is(harness.evidence[0]!.description,
+    // 8080/udp has no name in services.csv: Slips' template then leaves an empty name before the period.
+    'NETWORK gps location leaked to destination address: 10.0.0.2 port: 8080/udp . Leaked location: lat=50.0876 lon=14.4208');
+});
+
+test('the pair form of the GPS rule (ll=<lat>,<lon>) and a near miss without decimals', (t) => {
+  t.like(findLocationLeak(Buffer.from('GET /maps?ll=-33.8688,151.2093&z=12 HTTP/1.1')), { matched: 'll=-33.8688,151.2093' });
+  t.is(findLocationLeak(Buffer.from('GET /maps?ll=33,151&lat=5&lon=6 HTTP/1.1')), undefined);
 });

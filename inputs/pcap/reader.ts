@@ -12,11 +12,12 @@
 
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
-import type { ArpRecord, ConnRecord, FlowRecord } from '../records.js';
+import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../records.js';
 import { arpRecord } from './arp.js';
-import { ConnTracker, type FinishedConn } from './conntrack.js';
+import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
 import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
+import { findLocationLeak, type PayloadMatch } from './leak.js';
 import { SshAnalyzer } from './ssh.js';
 import { ZeekLogWriter } from './zeekLog.js';
 
@@ -30,6 +31,26 @@ export interface PcapInputOptions {
   zeekLogDir?: string;
   /** Interface name for the records ('default' when not given). */
   interfaceName?: string;
+}
+
+
+/** A payload match as a record, sender to receiver (the packet's direction), at the packet's time. */
+function payloadMatchRecord(conn: TrackedConn, isOrig: boolean, match: PayloadMatch): PayloadMatchRecord {
+  const proto = conn.ipProto === 17 ? 'udp' : 'tcp';
+  return {
+    kind: 'payload_match',
+    ts: conn.lastTime,
+    uid: conn.uid,
+    saddr: isOrig ? conn.origH : conn.respH,
+    daddr: isOrig ? conn.respH : conn.origH,
+    interface: conn.iface,
+    source: 'pcap',
+    sport: isOrig ? conn.origP : conn.respP,
+    dport: isOrig ? conn.respP : conn.origP,
+    proto,
+    rule: match.rule,
+    matched: match.matched,
+  };
 }
 
 /** Min-heap of records by ts; ties keep arrival order. */
@@ -140,7 +161,11 @@ class PcapInput implements FlowReader {
     });
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
-      onPayload: (conn, isOrig, seq, payload) => ssh.payload(conn, isOrig, seq, payload),
+      onPayload: (conn, isOrig, seq, payload) => {
+        ssh.payload(conn, isOrig, seq, payload);
+        const leak = findLocationLeak(payload);
+        if (leak !== undefined) this.held.push(payloadMatchRecord(conn, isOrig, leak));
+      },
       onConn: (finished) => {
         this.logs?.writeConn(finished);
         this.held.push(connRecord(finished));

@@ -595,8 +595,8 @@ const weird: ZeekLogSchema<'weird'> = {
   }),
 };
 
-/** Record kinds that come from a Zeek log of the same name (all but the Suricata-only ones). */
-export type ZeekLogKind = Exclude<FlowKind, 'suricata_alert'>;
+/** Record kinds that come from a Zeek log of the same name (not Suricata alerts nor payload matches). */
+export type ZeekLogKind = Exclude<FlowKind, 'suricata_alert' | 'payload_match'>;
 
 /** One schema per Zeek record kind; the log kind of a Zeek file is its basename up to the first dot. */
 export const ZEEK_LOG_SCHEMAS: { readonly [K in ZeekLogKind]: ZeekLogSchema<K> } = {
