@@ -49,6 +49,16 @@ const EVENT_LOOP_TURN_MS = 50;
 /** A shutdown that takes longer than this is forced. */
 const SHUTDOWN_DEADLINE_MS = 2000;
 
+/** ioredis reports connection problems as events: say the first one once, in our words. */
+function reportConnectionErrors(redis: Redis, printer: Printer): void {
+  let reported = false;
+  redis.on('error', (error: Error) => {
+    if (reported) return;
+    reported = true;
+    printer.error('main', `Redis connection problem: ${error.message}`);
+  });
+}
+
 export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   const { cli, config, printer, outputDir } = request;
   const startedAt = Date.now();
@@ -119,6 +129,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   try {
     if (request.redisPort === undefined) {
       redis = new Redis({ ...connectExternal(config.redis.external), lazyConnect: true, maxRetriesPerRequest: 2 });
+      reportConnectionErrors(redis, printer);
       await redis.connect();
       if (config.redis.flush_external) await redis.flushdb();
       printer.print('main', `Using external redis server ${config.redis.external}`);
@@ -129,6 +140,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
         zeekDir: request.growing === true ? request.inputPath : '', outputDir, slipsPid: process.pid, isDaemon: false, saveDb: cli.save,
       });
       redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 2 });
+      reportConnectionErrors(redis, printer);
       await redis.connect();
       if (config.parameters.deletePrevdb) await redis.flushdb();
       printer.print('main', `Using redis server on port: ${server.port}`, 1, 0);
@@ -238,6 +250,22 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
   };
 
   let exitCode = 0;
+  // A lost Redis does not stop the analysis: the output files are still complete.
+  let redisLost = false;
+  const flushOrDiscard = async (): Promise<void> => {
+    if (redisLost) {
+      writer.discardPending();
+      return;
+    }
+    try {
+      await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
+    } catch (error) {
+      redisLost = true;
+      exitCode = 1;
+      writer.discardPending();
+      printer.error('main', `Lost the Redis server (${(error as Error).message}); the analysis goes on and writes the output files only.`);
+    }
+  };
   try {
     let lastTurn = Date.now();
     for await (const batch of input.batches()) {
@@ -250,7 +278,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
       const now = Date.now();
       if (now - lastFlush >= FLUSH_INTERVAL_MS) {
         lastFlush = now;
-        await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
+        await flushOrDiscard();
       }
       if (now - lastStats >= STATS_INTERVAL_MS) {
         printer.statsLine(statsLine());
@@ -269,7 +297,8 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     engine.finish();
     printer.print('input', `Stopping. Total lines read: ${input.linesRead}`, 2, 0);
     if (badRecords > 0) printer.print('input', `${badRecords} bad input lines were skipped (see ${config.output.stderr}).`);
-    await writer.flush({ processedFlows: engine.recordsProcessed, networkTime: engine.networkTime });
+    await flushOrDiscard();
+    if (redisLost) throw new Error('the Redis server was lost during the run');
     await writer.drain();
     await writer.writeAnalysis({ analysis_end: new Date().toISOString(), file_start: engine.profiler.origin ?? 0 });
     await redis.set('will_slips_have_more_flows', 0);

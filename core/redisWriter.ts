@@ -90,6 +90,17 @@ export class RedisWriter implements EvidenceListener {
     );
   }
 
+  /** Without a Redis to write to: drop what would have been written, so memory stays bounded. */
+  discardPending(): void {
+    for (const tw of this.profiler.takeChanges().windows) {
+      tw.pendingTimeline = [];
+      if (tw.closed) this.profiler.releaseAggregates(tw);
+    }
+    this.pendingEvidence = [];
+    this.pendingAlerts = [];
+    this.pendingClosed = [];
+  }
+
   /** Wait until everything sent has been executed. */
   async drain(): Promise<void> {
     if (this.inFlight !== undefined) await this.inFlight;

@@ -127,3 +127,24 @@ test.serial('a second SIGINT forces the exit (130) and kills the private redis-s
   t.deepEqual(await redisServersOnPort(port), []);
   t.true(await isPortFree(port));
 });
+
+test.serial('a Redis lost in the middle of the run: the analysis goes on, the output files are complete, exit 1', async (t) => {
+  const cwd = tempDir(t, 'slips-redislost-');
+  const outputDir = path.join(cwd, 'out');
+  const port = await freeLoopbackPort();
+  t.teardown(() => killRedisServerOnPort(port));
+  const slips = new SlipsProcess(t, ['-e', '1', '-f', connLog, '-o', outputDir, '-P', String(port)], { cwd });
+  await slips.waitFor(/Storing Slips logs in/);
+  const pid = Number(readFileSync(path.join(outputDir, 'redis', `redis-server-port-${port}.pid`), 'utf8').trim());
+  await sleep(300);
+  process.kill(pid, 'SIGKILL');
+  const run = await slips.done;
+  t.false(run.timedOut);
+  t.is(run.code, 1, 'a lost Redis is reported in the exit code');
+  t.regex(run.stderr, /Lost the Redis server .*the analysis goes on and writes the output files only\./);
+  t.notRegex(`${run.stdout}${run.stderr}`, /Unhandled error event/);
+  t.regex(run.stdout, /Analyzed Flows: 100%/, 'the whole input was analyzed');
+  // The scan of the last part of the input is in alerts.log: nothing processed after the loss is lost.
+  const alerts = readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  t.regex(alerts, /Horizontal port scan to port http 80\/tcp\. From 10\.0\.0\.66 to 1000 unique destination IPs/);
+});
