@@ -9,6 +9,7 @@ import type { SharedKnowledge } from './knowledge.js';
 import type { ConnRecord, FlowKind, FlowRecord } from '../inputs/records.js';
 import { interpretState, type InterpretedState } from '../inputs/state.js';
 import type { DetectionConfig } from '../detections/api.js';
+import { remember, rfc1918BlockOf } from '../detections/ip.js';
 import type { EvidenceType } from './evidence.js';
 import { EvidenceHandler, type EvidenceListener } from './evidenceHandler.js';
 import { Profiler, type Profile, type TimeWindow } from './profiler.js';
@@ -65,20 +66,8 @@ class RecordContext implements FlowContext {
   }
 }
 
-const RFC1918 = [
-  { prefix: '10.', cidr: '10.0.0.0/8' },
-  { prefix: '192.168.', cidr: '192.168.0.0/16' },
-];
-
-/** Slips' local-network guess from a private IPv4 address: its RFC1918 block. */
-function rfc1918BlockOf(ip: string): string | undefined {
-  for (const { prefix, cidr } of RFC1918) if (ip.startsWith(prefix)) return cidr;
-  if (ip.startsWith('172.')) {
-    const second = Number(ip.split('.', 2)[1]);
-    if (second >= 16 && second <= 31) return '172.16.0.0/12';
-  }
-  return undefined;
-}
+/** MACs remembered while the gateway is unknown (bounded for networks where it never is). */
+const MAX_LEARNED_MACS = 65_536;
 
 export class Engine {
   readonly profiler: Profiler;
@@ -194,7 +183,7 @@ export class Engine {
     }
     if (flow.smac === '' || this.gatewayIpKnown) return;
     if (rfc1918BlockOf(flow.saddr) === undefined) return;
-    this.ipOfMac.set(flow.smac, flow.saddr);
+    remember(this.ipOfMac, flow.smac, flow.saddr, MAX_LEARNED_MACS);
     if (this.gatewayMac === undefined && flow.dmac !== '' && isIP(flow.daddr) === 4 && rfc1918BlockOf(flow.daddr) === undefined) {
       this.gatewayMac = flow.dmac;
     }

@@ -6,7 +6,7 @@
 
 import type { ArpRecord, ConnRecord } from '../inputs/records.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
-import { isIpInCidr, isLinkLocal, isMulticast, isPrivateIp, parseCidr, type Cidr } from './ip.js';
+import { isIpInCidr, isLinkLocal, isMulticast, isPrivateIp, parseCidr, remember, rfc1918BlockOf, type Cidr } from './ip.js';
 
 const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 const ZERO_MAC = '00:00:00:00:00:00';
@@ -28,21 +28,6 @@ interface ArpScan {
   targets: Map<string, number>;
   uids: string[];
   lastReport: number | undefined;
-}
-
-/** The RFC1918 block of a private IPv4 address (Slips' local network guess). */
-function rfc1918Block(ip: string): string | undefined {
-  if (ip.startsWith('10.')) return '10.0.0.0/8';
-  if (ip.startsWith('192.168.')) return '192.168.0.0/16';
-  const second = Number(ip.split('.', 2)[1]);
-  return ip.startsWith('172.') && second >= 16 && second <= 31 ? '172.16.0.0/12' : undefined;
-}
-
-/** A first-come, bounded map: the first value stored for a key stays. */
-function remember(map: Map<string, string>, key: string, value: string): void {
-  if (map.has(key)) return;
-  if (map.size >= MAX_MACS) map.delete(map.keys().next().value as string);
-  map.set(key, value);
 }
 
 /** arp.log has no uid unless the capture script adds one. */
@@ -88,7 +73,7 @@ export const arpDetector: DetectorFactory = (host) => {
 
   /** The local network: learned by the core, else the RFC1918 block of the sender. */
   function localNetworkFor(saddr: string): Cidr | undefined {
-    const text = host.knowledge.localNetwork() ?? rfc1918Block(saddr);
+    const text = host.knowledge.localNetwork() ?? rfc1918BlockOf(saddr);
     if (text === undefined) return undefined;
     if (localNet.text !== text) localNet = { text, cidr: parseCidr(text) };
     return localNet.cidr;
@@ -98,8 +83,9 @@ export const arpDetector: DetectorFactory = (host) => {
   function learn(mac: string, ip: string): void {
     if (mac === '' || mac === BROADCAST_MAC || mac === ZERO_MAC || ip === UNSPECIFIED_IP) return;
     if (!isPrivateIp(ip) || !ip.includes('.')) return;
-    remember(firstIpOfMac, mac, ip);
-    remember(firstMacOfIp, ip, mac);
+    // First come: the first value stored for a key stays.
+    if (!firstIpOfMac.has(mac)) remember(firstIpOfMac, mac, ip, MAX_MACS);
+    if (!firstMacOfIp.has(ip)) remember(firstMacOfIp, ip, mac, MAX_MACS);
   }
 
   function checkOutsideLocalnet(record: ArpRecord): void {

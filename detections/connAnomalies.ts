@@ -16,7 +16,7 @@ import type { ConnRecord } from '../inputs/records.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
 import { pyFloat } from './format.js';
 import {
-  isIpInCidr, isLinkLocal, isLoopback, isMulticast, isPrivateIp, isReserved, parseCidr, type Cidr,
+  isIpInCidr, isLinkLocal, isLoopback, isMulticast, isPrivateIp, isReserved, parseCidr, remember, type Cidr,
 } from './ip.js';
 
 /** Rejected connections to one (daddr, dport) that make a reconnection report. */
@@ -36,12 +36,6 @@ const MAX_TRACKED_PORTS = 1000;
 const MAX_DEVICES = 65_536;
 /** Slips' `"conn" in type_`: Zeek (also from pcaps) and Suricata flows, not Argus or nfdump. */
 const CONN_SOURCES = new Set(['zeek', 'pcap', 'suricata']);
-
-/** Set key -> value in a map that keeps at most `limit` keys, forgetting the oldest key first. */
-export function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
-  if (map.size >= limit && !map.has(key)) map.delete(map.keys().next().value as K);
-  map.set(key, value);
-}
 
 function pushUid(uids: string[], uid: string): void {
   uids.push(uid);

@@ -17,9 +17,9 @@
 
 import type { ConnRecord, DnsRecord, SslRecord } from '../inputs/records.js';
 import type { DetectorFactory, FlowContext } from './api.js';
-import { checkOutsideLocalnet, localnetCandidate, remember } from './connAnomalies.js';
+import { checkOutsideLocalnet, localnetCandidate } from './connAnomalies.js';
 import { pyFloat, pyRound } from './format.js';
-import { isIgnoredIp, isIpInCidr, isMulticast, isPrivateIp, isValidIp, parseCidr, type Cidr } from './ip.js';
+import { isIgnoredIp, isIpInCidr, isMulticast, isPrivateIp, isValidIp, parseCidr, remember, type Cidr } from './ip.js';
 
 /** Network seconds a connection waits for its DNS resolution to show up. */
 const CONNECTION_DNS_WAIT = 15;

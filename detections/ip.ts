@@ -157,3 +157,18 @@ export function isIpInCidr(ip: string, network: Cidr): boolean {
   const address = ipaddr.parse(ip);
   return address.kind() === network[0].kind() && address.match(network);
 }
+
+/** Slips' local-network guess from a private IPv4 address: its RFC1918 block, else undefined. */
+export function rfc1918BlockOf(ip: string): string | undefined {
+  if (ip.startsWith('10.')) return '10.0.0.0/8';
+  if (ip.startsWith('192.168.')) return '192.168.0.0/16';
+  if (!ip.startsWith('172.')) return undefined;
+  const second = Number(ip.split('.', 2)[1]);
+  return second >= 16 && second <= 31 ? '172.16.0.0/12' : undefined;
+}
+
+/** Set key -> value in a map that keeps at most `limit` keys, forgetting the oldest key first. */
+export function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
+  if (map.size >= limit && !map.has(key)) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+}
