@@ -5,10 +5,10 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CollectingErrorSink } from '../inputs/errors.js';
-import { parseSoftwareVersion, sshVersion } from '../inputs/pcap/ssh.js';
-import { openPcapInput } from '../inputs/pcap/reader.js';
+import { parseSoftwareVersion } from '../inputs/pcap/software.js';
+import { sshVersion } from '../inputs/pcap/ssh.js';
 import type { ConnRecord, FlowRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import { A, F, P, type Pkt, pcapFile, R, readCapture, S, tcpFrame, zeekRows } from './helpers/packets.js';
 import { freeLoopbackPort } from './helpers/redis.js';
 import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
 
@@ -19,59 +19,10 @@ const CLIENT = '10.0.0.5';
 const SERVER = '10.0.0.9';
 const CLIENT_BANNER = 'SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1';
 const SERVER_BANNER = 'SSH-2.0-OpenSSH_7.4';
-const F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10;
-
-function ipv4(src: string, dst: string, payload: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h[8] = 64;
-  h[9] = 6;
-  Buffer.from(src.split('.').map(Number)).copy(h, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
-
-function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, data: Buffer): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt32BE(seq >>> 0, 4);
-  h.writeUInt32BE(ack >>> 0, 8);
-  h[12] = 5 << 4;
-  h[13] = flags;
-  h.writeUInt16BE(65535, 14);
-  return Buffer.concat([h, data]);
-}
-
 function frame(fromClient: boolean, sport: number, dport: number, seq: number, ack: number, flags: number, data: Buffer): Buffer {
-  const [src, dst, sp, dp] = fromClient ? [CLIENT, SERVER, sport, dport] : [SERVER, CLIENT, dport, sport];
-  const mac = Buffer.from([0x02, 0, 0, 0, 0, fromClient ? 0x0a : 0x0b, 0x02, 0, 0, 0, 0, fromClient ? 0x0b : 0x0a, 0x08, 0x00]);
-  // Ethernet: dst, src, type.
-  const eth = Buffer.concat([mac.subarray(6, 12), mac.subarray(0, 6), mac.subarray(12)]);
-  return Buffer.concat([eth, ipv4(src, dst, tcp(sp, dp, seq, ack, flags, data))]);
-}
-
-interface Pkt { ts: number; frame: Buffer }
-
-function pcapFile(pkts: Pkt[]): Buffer {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
-  const parts: Buffer[] = [head];
-  for (const p of pkts) {
-    const rec = Buffer.alloc(16);
-    const sec = Math.floor(p.ts);
-    rec.writeUInt32LE(sec, 0);
-    rec.writeUInt32LE(Math.round((p.ts - sec) * 1e6), 4);
-    rec.writeUInt32LE(p.frame.length, 8);
-    rec.writeUInt32LE(p.frame.length, 12);
-    parts.push(rec, p.frame);
-  }
-  return Buffer.concat(parts);
+  return fromClient
+    ? tcpFrame(CLIENT, SERVER, sport, dport, seq, ack, flags, data, true)
+    : tcpFrame(SERVER, CLIENT, dport, sport, seq, ack, flags, data, false);
 }
 
 /** Encrypted-looking bytes (deterministic). */
@@ -122,23 +73,7 @@ function sshSession(t0: number, sport: number, end: 'fin' | 'rst', dport = 2222)
 }
 
 async function readPcap(t: import('ava').ExecutionContext, pkts: Pkt[], zeekLogDir?: string): Promise<FlowRecord[]> {
-  const dir = tempDir(t, 'pcap-ssh-');
-  const file = path.join(dir, 'in.pcap');
-  fs.writeFileSync(file, pcapFile(pkts));
-  const reader = await openPcapInput(file, new CollectingErrorSink(), zeekLogDir !== undefined ? { zeekLogDir } : {});
-  const records: FlowRecord[] = [];
-  for await (const batch of reader.batches()) records.push(...batch);
-  return records;
-}
-
-/** Data lines of a Zeek TSV log as objects keyed by the #fields names. */
-function zeekRows(file: string): Record<string, string>[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const fields = lines.find((l) => l.startsWith('#fields'))!.split('\t').slice(1);
-  return lines.filter((l) => l !== '' && !l.startsWith('#')).map((l) => {
-    const cells = l.split('\t');
-    return Object.fromEntries(fields.map((f, i) => [f, cells[i]!]));
-  });
+  return (await readCapture(t, pcapFile(pkts), zeekLogDir)).records;
 }
 
 // ---------------------------------------------------------------------------------------------

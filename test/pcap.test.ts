@@ -14,179 +14,16 @@ import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../i
 import { leakDetector } from '../detections/leak.js';
 import { findLocationLeak } from '../inputs/pcap/leak.js';
 import { DetectionHarness } from './helpers/detectionHarness.js';
-
-// ---------------------------------------------------------------------------------------------
-// Packet builders
-
-const MAC_A = [0x02, 0, 0, 0, 0, 0x0a];
-const MAC_B = [0x02, 0, 0, 0, 0, 0x0b];
-
-function ipBytes(ip: string): number[] {
-  return ip.split('.').map(Number);
-}
-
-function eth(type: number, payload: Buffer, src = MAC_A, dst = MAC_B, vlans: number[] = []): Buffer {
-  const tags = vlans.flatMap((id, i) => [i === 0 && vlans.length > 1 ? 0x88 : 0x81, i === 0 && vlans.length > 1 ? 0xa8 : 0x00, id >> 8, id & 0xff]);
-  // Outer tag type first, then each tag's TCI; the last tag carries the real ethertype.
-  const header: number[] = [...dst, ...src];
-  if (vlans.length === 0) header.push(type >> 8, type & 0xff);
-  else {
-    header.push(tags[0]!, tags[1]!);
-    for (let i = 0; i < vlans.length; i++) {
-      const next = i + 1 < vlans.length ? 0x8100 : type;
-      header.push(vlans[i]! >> 8, vlans[i]! & 0xff, next >> 8, next & 0xff);
-    }
-  }
-  return Buffer.concat([Buffer.from(header), payload]);
-}
-
-function ipv4(src: string, dst: string, proto: number, payload: Buffer, opts: { id?: number; fragOff?: number; more?: boolean } = {}): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h.writeUInt16BE(opts.id ?? 1, 4);
-  h.writeUInt16BE(((opts.more ? 1 : 0) << 13) | ((opts.fragOff ?? 0) / 8), 6);
-  h[8] = 64;
-  h[9] = proto;
-  Buffer.from(ipBytes(src)).copy(h, 12);
-  Buffer.from(ipBytes(dst)).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
-
-function ipv6(src: number, dst: number, next: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(40);
-  h[0] = 0x60;
-  h.writeUInt16BE(payload.length, 4);
-  h[6] = next;
-  h[7] = 64;
-  h.writeUInt16BE(0x2001, 8);
-  h.writeUInt16BE(0x0db8, 10);
-  h[23] = src;
-  h.writeUInt16BE(0x2001, 24);
-  h.writeUInt16BE(0x0db8, 26);
-  h[39] = dst;
-  return Buffer.concat([h, payload]);
-}
-
-const F = 0x01, S = 0x02, R = 0x04, P = 0x08, A = 0x10;
-
-function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, data = '', win = 65535): Buffer {
-  const h = Buffer.alloc(20);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt32BE(seq >>> 0, 4);
-  h.writeUInt32BE(ack >>> 0, 8);
-  h[12] = 5 << 4;
-  h[13] = flags;
-  h.writeUInt16BE(win, 14);
-  return Buffer.concat([h, Buffer.from(data)]);
-}
-
-function udp(sport: number, dport: number, data: string): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt16BE(sport, 0);
-  h.writeUInt16BE(dport, 2);
-  h.writeUInt16BE(8 + data.length, 4);
-  return Buffer.concat([h, Buffer.from(data)]);
-}
-
-function icmp(type: number, code: number, data: string): Buffer {
-  return Buffer.concat([Buffer.from([type, code, 0, 0, 0, 1, 0, 1]), Buffer.from(data)]);
-}
-
-function arp(op: number, sha: number[], spa: string, tha: number[], tpa: string): Buffer {
-  return Buffer.from([0, 1, 0x08, 0x00, 6, 4, 0, op, ...sha, ...ipBytes(spa), ...tha, ...ipBytes(tpa)]);
-}
+import { A, arp, eth, F, icmp, ipv4, ipv6, MAC_A, MAC_B, P, type Pkt, pcapFile, pcapngFile, R, readCapture, S, tcp, tcpFrame, udp } from './helpers/packets.js';
 
 const C = '10.0.0.1';
 const SV = '10.0.0.2';
 
 function tcp4(from: 'c' | 's', sport: number, dport: number, seq: number, ack: number, flags: number, data = ''): Buffer {
-  const [src, dst] = from === 'c' ? [C, SV] : [SV, C];
-  return eth(0x0800, ipv4(src, dst, 6, tcp(sport, dport, seq, ack, flags, data)), from === 'c' ? MAC_A : MAC_B, from === 'c' ? MAC_B : MAC_A);
-}
-
-interface Pkt { ts: number; frame: Buffer }
-
-function pcapFile(pkts: Pkt[], opts: { be?: boolean; nano?: boolean; linkType?: number } = {}): Buffer {
-  const be = opts.be ?? false;
-  const w32 = (b: Buffer, v: number, at: number): void => { if (be) b.writeUInt32BE(v >>> 0, at); else b.writeUInt32LE(v >>> 0, at); };
-  const w16 = (b: Buffer, v: number, at: number): void => { if (be) b.writeUInt16BE(v, at); else b.writeUInt16LE(v, at); };
-  const head = Buffer.alloc(24);
-  w32(head, opts.nano ? 0xa1b23c4d : 0xa1b2c3d4, 0);
-  w16(head, 2, 4);
-  w16(head, 4, 6);
-  w32(head, 65535, 16);
-  w32(head, opts.linkType ?? 1, 20);
-  const parts: Buffer[] = [head];
-  for (const p of pkts) {
-    const rec = Buffer.alloc(16);
-    const sec = Math.floor(p.ts);
-    w32(rec, sec, 0);
-    w32(rec, Math.round((p.ts - sec) * (opts.nano ? 1e9 : 1e6)), 4);
-    w32(rec, p.frame.length, 8);
-    w32(rec, p.frame.length, 12);
-    parts.push(rec, p.frame);
-  }
-  return Buffer.concat(parts);
-}
-
-function pcapngBlock(type: number, body: Buffer): Buffer {
-  const pad = (4 - (body.length % 4)) % 4;
-  const total = 12 + body.length + pad;
-  const b = Buffer.alloc(total);
-  b.writeUInt32LE(type, 0);
-  b.writeUInt32LE(total, 4);
-  body.copy(b, 8);
-  b.writeUInt32LE(total, total - 4);
-  return b;
-}
-
-/** pcapng with one IDB per entry of `ifaces` (link type, tsresol exponent). */
-function pcapngFile(ifaces: { linkType: number; tsresol: number }[], pkts: (Pkt & { iface: number })[]): Buffer {
-  const shb = Buffer.alloc(16);
-  shb.writeUInt32LE(0x1a2b3c4d, 0);
-  shb.writeUInt16LE(1, 4);
-  shb.writeInt32LE(-1, 8);
-  shb.writeInt32LE(-1, 12);
-  const blocks = [pcapngBlock(0x0a0d0d0a, shb)];
-  for (const i of ifaces) {
-    const idb = Buffer.alloc(8 + 8 + 4);
-    idb.writeUInt16LE(i.linkType, 0);
-    idb.writeUInt32LE(65535, 4);
-    idb.writeUInt16LE(9, 8);
-    idb.writeUInt16LE(1, 10);
-    idb[12] = i.tsresol;
-    // end of options
-    blocks.push(pcapngBlock(1, idb));
-  }
-  blocks.push(pcapngBlock(0x0bad, Buffer.alloc(8)));
-  for (const p of pkts) {
-    const units = BigInt(Math.round(p.ts * 10 ** ifaces[p.iface]!.tsresol));
-    const epb = Buffer.alloc(20);
-    epb.writeUInt32LE(p.iface, 0);
-    epb.writeUInt32LE(Number(units >> 32n), 4);
-    epb.writeUInt32LE(Number(units & 0xffffffffn), 8);
-    epb.writeUInt32LE(p.frame.length, 12);
-    epb.writeUInt32LE(p.frame.length, 16);
-    blocks.push(pcapngBlock(6, Buffer.concat([epb, p.frame])));
-  }
-  return Buffer.concat(blocks);
+  return from === 'c' ? tcpFrame(C, SV, sport, dport, seq, ack, flags, data, true) : tcpFrame(SV, C, sport, dport, seq, ack, flags, data, false);
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pcap-test-'));
-let fileNo = 0;
-
-async function run(bytes: Buffer, zeekLogDir?: string): Promise<{ records: FlowRecord[]; sink: CollectingErrorSink; packets: number }> {
-  const file = path.join(tmp, `t${fileNo++}.pcap`);
-  fs.writeFileSync(file, bytes);
-  const sink = new CollectingErrorSink();
-  const reader = await openPcapInput(file, sink, zeekLogDir !== undefined ? { zeekLogDir } : {});
-  const records: FlowRecord[] = [];
-  for await (const batch of reader.batches()) records.push(...batch);
-  return { records, sink, packets: reader.linesRead };
-}
-
 function conns(records: FlowRecord[]): ConnRecord[] {
   return records.filter((r): r is ConnRecord => r.kind === 'conn');
 }
@@ -211,7 +48,7 @@ function tcpSession(t0: number, sport = 40000, dport = 80): Pkt[] {
 // TCP semantics
 
 test('TCP handshake, data and FIN both ways is SF with history ShADadFf', async (t) => {
-  const { records } = await run(pcapFile(tcpSession(1_600_000_000)));
+  const { records } = await readCapture(t, pcapFile(tcpSession(1_600_000_000)));
   const [conn] = conns(records);
   t.like(conn, {
     saddr: C, daddr: SV, sport: 40000, dport: 80, proto: 'tcp', state: 'SF', history: 'ShADadFf',
@@ -224,7 +61,7 @@ test('TCP handshake, data and FIN both ways is SF with history ShADadFf', async 
 });
 
 test('a SYN without answer is S0; SYN answered by RST is REJ', async (t) => {
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 100, frame: tcp4('c', 40001, 22, 7, 0, S) },
     { ts: 101, frame: tcp4('c', 40002, 23, 9, 0, S) },
     { ts: 101.001, frame: tcp4('s', 23, 40002, 0, 10, R | A) },
@@ -235,7 +72,7 @@ test('a SYN without answer is S0; SYN answered by RST is REJ', async (t) => {
 });
 
 test('a retransmitted SYN after the attempt timeout starts a new S0 connection', async (t) => {
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 100, frame: tcp4('c', 40001, 22, 7, 0, S) },
     { ts: 103, frame: tcp4('c', 40001, 22, 7, 0, S) },
     { ts: 110, frame: tcp4('c', 40001, 22, 7, 0, S) },
@@ -247,7 +84,7 @@ test('a retransmitted SYN after the attempt timeout starts a new S0 connection',
 test('records come out in timestamp order', async (t) => {
   const pkts = [...tcpSession(200, 40010), { ts: 200.005, frame: eth(0x0806, arp(1, MAC_A, C, [0, 0, 0, 0, 0, 0], SV)) }];
   pkts.sort((a, b) => a.ts - b.ts);
-  const { records } = await run(pcapFile(pkts));
+  const { records } = await readCapture(t, pcapFile(pkts));
   t.deepEqual(records.map((r) => r.kind), ['conn', 'arp']);
 });
 
@@ -255,7 +92,7 @@ test('records come out in timestamp order', async (t) => {
 // UDP, ICMP, ARP
 
 test('UDP request/response is SF Dd with payload bytes', async (t) => {
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 10, frame: eth(0x0800, ipv4(C, SV, 17, udp(5555, 53, 'query'))) },
     { ts: 10.5, frame: eth(0x0800, ipv4(SV, C, 17, udp(53, 5555, 'response!'))) },
   ]));
@@ -263,12 +100,12 @@ test('UDP request/response is SF Dd with payload bytes', async (t) => {
 });
 
 test('a UDP reply from a server port seen first is flipped (^d, SHR)', async (t) => {
-  const { records } = await run(pcapFile([{ ts: 10, frame: eth(0x0800, ipv4(SV, C, 17, udp(53, 5555, 'answer'))) }]));
+  const { records } = await readCapture(t, pcapFile([{ ts: 10, frame: eth(0x0800, ipv4(SV, C, 17, udp(53, 5555, 'answer'))) }]));
   t.like(conns(records)[0], { saddr: C, sport: 5555, daddr: SV, dport: 53, state: 'SHR', history: '^d', spkts: 0, dpkts: 1 });
 });
 
 test('ICMP echo request/reply is one OTH connection keyed type -> counterpart', async (t) => {
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 20, frame: eth(0x0800, ipv4(C, SV, 1, icmp(8, 0, 'abcdefgh'))) },
     { ts: 20.25, frame: eth(0x0800, ipv4(SV, C, 1, icmp(0, 0, 'abcdefgh'))) },
   ]));
@@ -280,7 +117,7 @@ test('ICMP echo request/reply is one OTH connection keyed type -> counterpart', 
 test('ARP request and reply become arp records', async (t) => {
   const zero = [0, 0, 0, 0, 0, 0];
   const bcast = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 30, frame: eth(0x0806, arp(1, MAC_A, C, zero, SV), MAC_A, bcast) },
     { ts: 30.1, frame: eth(0x0806, arp(2, MAC_B, SV, MAC_A, C), MAC_B, MAC_A) },
   ]));
@@ -295,7 +132,7 @@ test('ARP request and reply become arp records', async (t) => {
 // Decoding
 
 test('802.1Q and QinQ tagged frames are decoded', async (t) => {
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 1, frame: eth(0x0800, ipv4(C, SV, 17, udp(1000, 2000, 'x')), MAC_A, MAC_B, [10]) },
     { ts: 2, frame: eth(0x0800, ipv4(C, SV, 17, udp(1001, 2000, 'y')), MAC_A, MAC_B, [10, 20]) },
   ]));
@@ -305,7 +142,7 @@ test('802.1Q and QinQ tagged frames are decoded', async (t) => {
 test('IPv6 TCP connection', async (t) => {
   const f = (fromClient: boolean, seq: number, ack: number, flags: number): Buffer =>
     eth(0x86dd, fromClient ? ipv6(1, 2, 6, tcp(40000, 443, seq, ack, flags)) : ipv6(2, 1, 6, tcp(443, 40000, seq, ack, flags)));
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 1, frame: f(true, 10, 0, S) },
     { ts: 1.1, frame: f(false, 50, 11, S | A) },
     { ts: 1.2, frame: f(true, 11, 51, A) },
@@ -315,7 +152,7 @@ test('IPv6 TCP connection', async (t) => {
 
 test('fragmented IPv4 datagrams are reassembled', async (t) => {
   const payload = udp(7000, 8000, 'A'.repeat(40));
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 1, frame: eth(0x0800, ipv4(C, SV, 17, payload.subarray(24), { id: 9, fragOff: 24 })) },
     { ts: 1.01, frame: eth(0x0800, ipv4(C, SV, 17, payload.subarray(0, 24), { id: 9, more: true })) },
     { ts: 1.5, frame: eth(0x0800, ipv4(SV, C, 17, udp(8000, 7000, 'ok'))) },
@@ -329,23 +166,23 @@ test('fragmented IPv4 datagrams are reassembled', async (t) => {
 test('nanosecond and big-endian pcap files', async (t) => {
   const pkts = [{ ts: 1_600_000_000.123456, frame: eth(0x0800, ipv4(C, SV, 17, udp(1, 2, 'z'))) }];
   for (const opts of [{ nano: true }, { be: true }, { be: true, nano: true }]) {
-    const { records } = await run(pcapFile(pkts, opts));
+    const { records } = await readCapture(t, pcapFile(pkts, opts));
     t.is(conns(records)[0]!.ts.toFixed(6), '1600000000.123456', JSON.stringify(opts));
   }
 });
 
 test('raw IP and Linux SLL link types', async (t) => {
   const ip = ipv4(C, SV, 17, udp(3, 4, 'raw'));
-  const raw = await run(pcapFile([{ ts: 1, frame: ip }], { linkType: 101 }));
+  const raw = await readCapture(t, pcapFile([{ ts: 1, frame: ip }], { linkType: 101 }));
   t.is(conns(raw.records)[0]!.sbytes, 0);
   t.is(conns(raw.records)[0]!.sport, 3);
   const sll = Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 6, ...MAC_A, 0, 0, 0x08, 0x00]), ip]);
-  const cooked = await run(pcapFile([{ ts: 1, frame: sll }], { linkType: 113 }));
+  const cooked = await readCapture(t, pcapFile([{ ts: 1, frame: sll }], { linkType: 113 }));
   t.like(conns(cooked.records)[0], { sport: 3, smac: '02:00:00:00:00:0a' });
 });
 
 test('pcapng with two interfaces of different timestamp resolution; unknown blocks skipped', async (t) => {
-  const { records, sink } = await run(pcapngFile(
+  const { records, sink } = await readCapture(t, pcapngFile(
     [{ linkType: 1, tsresol: 6 }, { linkType: 101, tsresol: 9 }],
     [
       { iface: 0, ts: 50, frame: eth(0x0800, ipv4(C, SV, 17, udp(1111, 53, 'q'))) },
@@ -361,7 +198,7 @@ test('a truncated file is reported with its offset and the complete packets are 
     { ts: 1, frame: eth(0x0800, ipv4(C, SV, 17, udp(9, 10, 'ok'))) },
     { ts: 2, frame: eth(0x0800, ipv4(C, SV, 17, udp(11, 12, 'cut off'))) },
   ]);
-  const { records, sink, packets } = await run(bytes.subarray(0, bytes.length - 5));
+  const { records, sink, packets } = await readCapture(t, bytes.subarray(0, bytes.length - 5));
   t.is(packets, 1);
   t.is(conns(records).length, 1);
   t.is(sink.problems.length, 1);
@@ -384,7 +221,7 @@ test('a file with a wrong magic is refused with a clear error; openInput routes 
 
 test('zeekLogDir gets conn.log and arp.log in Zeek TSV', async (t) => {
   const dir = path.join(tmp, 'zeek_files');
-  await run(pcapFile([...tcpSession(1_600_000_000), { ts: 1_600_000_001, frame: eth(0x0806, arp(1, MAC_A, C, [0, 0, 0, 0, 0, 0], SV)) }]), dir);
+  await readCapture(t, pcapFile([...tcpSession(1_600_000_000), { ts: 1_600_000_001, frame: eth(0x0806, arp(1, MAC_A, C, [0, 0, 0, 0, 0, 0], SV)) }]), dir);
   const conn = fs.readFileSync(path.join(dir, 'conn.log'), 'utf8').split('\n');
   t.is(conn[0], '#separator \\x09');
   t.is(conn[6], '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto');
@@ -462,7 +299,7 @@ const haveOracle = fs.existsSync(TRACES) && fs.existsSync(COMPARE);
 test('a GPS location in a packet payload becomes a payload_match record and a leak evidence pair', async (t) => {
   const request = 'GET /weather?lat=50.0876&lon=14.4208 HTTP/1.1\r\nHost: example.org\r\n\r\n';
   const quiet = 'GET /weather?city=Prague HTTP/1.1\r\nHost: example.org\r\n\r\n';
-  const { records } = await run(pcapFile([
+  const { records } = await readCapture(t, pcapFile([
     { ts: 1_600_000_000, frame: eth(0x0800, ipv4(C, SV, 17, udp(40000, 8080, request))) },
     { ts: 1_600_000_001, frame: eth(0x0800, ipv4(C, SV, 17, udp(40001, 8080, quiet))) },
   ]));

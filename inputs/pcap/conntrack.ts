@@ -16,6 +16,7 @@
 // connection state was updated. `conn.service` may be set by an analyzer; it goes to the
 // record's appproto and conn.log's service.
 
+import type { AnalyzerSession } from './analyzer.js';
 import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
 
 // --- Zeek's defaults (init-bare.zeek)
@@ -208,6 +209,8 @@ export interface TrackedConn {
   analyzerGen: number;
   removed: boolean;
   missedBytes: number;
+  /** Protocol-analyzer sessions still interested in the connection (AnalyzerSet's). */
+  sessions: AnalyzerSession[] | undefined;
 }
 
 /** A finished connection with everything conn.log needs. */
@@ -392,6 +395,7 @@ export class ConnTracker {
       analyzerGen: 0,
       removed: false,
       missedBytes: 0,
+      sessions: undefined,
     };
     this.conns.set(key, conn);
     return conn;

@@ -1,10 +1,10 @@
 // The pcap / pcapng input: packets are read in chunks, decoded, fed to the connection tracker
-// and its protocol analyzers (SSH) and turned into the records Zeek would log (conn, arp, ssh,
-// software), optionally also written as Zeek logs.
+// and its protocol analyzers (inputs/pcap/analyzers.ts) and turned into the records Zeek would
+// log (conn, arp and the analyzers' records), optionally also written as Zeek logs.
 //
-// Ordering rule: an ARP record is ready when its packet is read, a software record when its
-// banner is complete; a conn record (ts = connection start) and its ssh record (ts = first
-// banner) only when the connection ends. Records wait in a reorder heap and are released in ts
+// Ordering rule: an ARP record is ready when its packet is read, an analyzer's record when the
+// analyzer emits it (e.g. a software record when its banner is complete, an ssh record when the
+// connection ends); a conn record (ts = connection start) when the connection ends. Records wait in a reorder heap and are released in ts
 // order once their ts is not after the release point = min(start of the oldest live
 // connection, current packet time). So that long connections cannot hold everything, the
 // release point is never older than MAX_HOLD seconds before the current packet time, and at
@@ -13,13 +13,14 @@
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
 import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../records.js';
+import { type AnalyzerOutput, AnalyzerSet } from './analyzer.js';
+import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
 import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
 import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
 import { findLocationLeak, type PayloadMatch } from './leak.js';
-import { SshAnalyzer } from './ssh.js';
-import { ZeekLogWriter } from './zeekLog.js';
+import { ARP_LOG, arpRow, CONN_LOG, connRow, ZeekLogWriter } from './zeekLog.js';
 
 /** Longest time (seconds of packet time) a record waits for older connection records. */
 const MAX_HOLD = 300;
@@ -27,7 +28,7 @@ const MAX_HOLD = 300;
 const MAX_HELD = 200_000;
 
 export interface PcapInputOptions {
-  /** Also write conn.log, arp.log, ssh.log and software.log (Zeek TSV) into this directory. */
+  /** Also write conn.log, arp.log and the analyzers' logs (Zeek TSV) into this directory. */
   zeekLogDir?: string;
   /** Interface name for the records ('default' when not given). */
   interfaceName?: string;
@@ -153,27 +154,22 @@ class PcapInput implements FlowReader {
   constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
     this.iface = options.interfaceName ?? 'default';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
-    const ssh = new SshAnalyzer({
-      onSoftware: (record, version) => {
-        this.logs?.writeSoftware(record, version);
-        this.held.push(record);
-      },
-    });
+    const output: AnalyzerOutput = {
+      record: (record) => this.held.push(record),
+      log: (spec, values) => this.logs?.write(spec, values),
+    };
+    const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
       onPayload: (conn, isOrig, seq, payload) => {
-        ssh.payload(conn, isOrig, seq, payload);
+        analyzers.payload(conn, isOrig, seq, payload);
         const leak = findLocationLeak(payload);
         if (leak !== undefined) this.held.push(payloadMatchRecord(conn, isOrig, leak));
       },
       onConn: (finished) => {
-        this.logs?.writeConn(finished);
+        analyzers.finish(finished);
+        this.logs?.write(CONN_LOG, connRow(finished));
         this.held.push(connRecord(finished));
-        const sshRecord = ssh.finish(finished.conn);
-        if (sshRecord !== undefined) {
-          this.logs?.writeSsh(sshRecord);
-          this.held.push(sshRecord);
-        }
       },
     });
   }
@@ -195,7 +191,7 @@ class PcapInput implements FlowReader {
       this.tracker.advance(pkt.ts);
       const record: ArpRecord | undefined = arpRecord(d, pkt.ts, this.iface);
       if (record !== undefined) {
-        this.logs?.writeArp(record);
+        this.logs?.write(ARP_LOG, arpRow(record));
         this.held.push(record);
       }
     }

@@ -1,40 +1,44 @@
-// Writes what the pcap reader produced as Zeek TSV logs: conn.log, ssh.log and software.log with
-// the columns of Zeek's default logs, and arp.log with the columns of Slips' arp.zeek. Values are formatted like
-// Zeek's ASCII writer: times and intervals with 6 decimals, '-' for unset fields, T/F booleans,
-// and local_orig / local_resp from Zeek's default private address space.
+// Writes Zeek TSV logs into zeek_files/: one file per log path, opened on its first line, with
+// the #fields / #types header of the log's spec. Also the value formatting of Zeek's ASCII writer
+// shared by every log (times and intervals with 6 decimals, '-' unset, '(empty)' empty, T/F
+// booleans, \xNN escapes, ',' between set members), Zeek's local-address test (local_orig /
+// local_resp, software and ssh direction), and the specs and rows of conn.log and arp.log (the
+// columns of Zeek's default conn.log and of Slips' arp.zeek). Protocol analyzers define their
+// own specs next to their parsers.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
-import type { ArpRecord, SoftwareRecord, SshRecord } from '../records.js';
+import type { ArpRecord } from '../records.js';
 import type { FinishedConn } from './conntrack.js';
-import { sshVersion, type SoftwareVersion } from './ssh.js';
 
-const CONN_FIELDS = [
-  ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
-  ['id.resp_p', 'port'], ['proto', 'enum'], ['service', 'string'], ['duration', 'interval'], ['orig_bytes', 'count'],
-  ['resp_bytes', 'count'], ['conn_state', 'string'], ['local_orig', 'bool'], ['local_resp', 'bool'],
-  ['missed_bytes', 'count'], ['history', 'string'], ['orig_pkts', 'count'], ['orig_ip_bytes', 'count'],
-  ['resp_pkts', 'count'], ['resp_ip_bytes', 'count'], ['tunnel_parents', 'set[string]'], ['ip_proto', 'count'],
-] as const;
+/** A Zeek log: its path (file name without .log) and its [name, type] columns. */
+export interface ZeekLogSpec {
+  path: string;
+  fields: readonly (readonly [string, string])[];
+}
 
-const ARP_FIELDS = [
-  ['ts', 'time'], ['operation', 'string'], ['src_mac', 'string'], ['dst_mac', 'string'], ['orig_h', 'addr'],
-  ['resp_h', 'addr'], ['orig_hw', 'string'], ['resp_hw', 'string'],
-] as const;
+/** A formatted cell (numbers are written as they are). */
+export type ZeekValue = string | number;
 
-const SSH_FIELDS = [
-  ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
-  ['id.resp_p', 'port'], ['version', 'count'], ['auth_success', 'bool'], ['auth_attempts', 'count'],
-  ['direction', 'enum'], ['client', 'string'], ['server', 'string'], ['cipher_alg', 'string'], ['mac_alg', 'string'],
-  ['compression_alg', 'string'], ['kex_alg', 'string'], ['host_key_alg', 'string'], ['host_key', 'string'],
-] as const;
+export const CONN_LOG: ZeekLogSpec = {
+  path: 'conn',
+  fields: [
+    ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
+    ['id.resp_p', 'port'], ['proto', 'enum'], ['service', 'string'], ['duration', 'interval'], ['orig_bytes', 'count'],
+    ['resp_bytes', 'count'], ['conn_state', 'string'], ['local_orig', 'bool'], ['local_resp', 'bool'],
+    ['missed_bytes', 'count'], ['history', 'string'], ['orig_pkts', 'count'], ['orig_ip_bytes', 'count'],
+    ['resp_pkts', 'count'], ['resp_ip_bytes', 'count'], ['tunnel_parents', 'set[string]'], ['ip_proto', 'count'],
+  ],
+};
 
-const SOFTWARE_FIELDS = [
-  ['ts', 'time'], ['host', 'addr'], ['host_p', 'port'], ['software_type', 'enum'], ['name', 'string'],
-  ['version.major', 'count'], ['version.minor', 'count'], ['version.minor2', 'count'], ['version.minor3', 'count'],
-  ['version.addl', 'string'], ['unparsed_version', 'string'],
-] as const;
+export const ARP_LOG: ZeekLogSpec = {
+  path: 'arp',
+  fields: [
+    ['ts', 'time'], ['operation', 'string'], ['src_mac', 'string'], ['dst_mac', 'string'], ['orig_h', 'addr'],
+    ['resp_h', 'addr'], ['orig_hw', 'string'], ['resp_hw', 'string'],
+  ],
+};
 
 /** Zeek's Site::private_address_space (counted as local when Site::local_nets is empty). */
 const PRIVATE_SPACE = [
@@ -70,14 +74,44 @@ function stamp(date: Date): string {
   return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}-${p(date.getUTCHours())}-${p(date.getUTCMinutes())}-${p(date.getUTCSeconds())}`;
 }
 
+/** A string field: escaped, '(empty)' when empty (Zeek's ASCII writer). */
+export function zeekString(value: string): string {
+  if (value === '') return '(empty)';
+  if (value === '-') return '\\x2d';
+  return value.replace(/[\\\t\n\x00-\x1f\x7f-\xff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** An optional string field: '-' when unset (''), else as zeekString. */
+export function zeekOptional(value: string | undefined): string {
+  return value === undefined || value === '' ? '-' : zeekString(value);
+}
+
+/** A time or interval: 6 decimals, '-' when unset. */
+export function zeekTime(seconds: number | undefined): string {
+  return seconds === undefined ? '-' : seconds.toFixed(6);
+}
+
+/** A bool: T / F, '-' when unset. */
+export function zeekBool(value: boolean | undefined | null): string {
+  return value === undefined || value === null ? '-' : value ? 'T' : 'F';
+}
+
+/** A set or vector of strings: members escaped (and ',' in them), '(empty)' when empty, '-' unset. */
+export function zeekList(values: readonly string[] | undefined): string {
+  if (values === undefined) return '-';
+  if (values.length === 0) return '(empty)';
+  return values.map((v) => zeekString(v).replace(/,/g, '\\x2c')).join(',');
+}
+
 class TsvLog {
   private readonly fd: number;
   private pending = '';
 
-  constructor(file: string, logPath: string, fields: readonly (readonly [string, string])[]) {
+  constructor(file: string, spec: ZeekLogSpec) {
     this.fd = fs.openSync(file, 'w');
+    const fields = spec.fields;
     this.pending = '#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n' +
-      `#path\t${logPath}\n#open\t${stamp(new Date())}\n` +
+      `#path\t${spec.path}\n#open\t${stamp(new Date())}\n` +
       `#fields\t${fields.map((f) => f[0]).join('\t')}\n#types\t${fields.map((f) => f[1]).join('\t')}\n`;
   }
 
@@ -100,80 +134,51 @@ class TsvLog {
   }
 }
 
-/** Zeek's ASCII writer escaping of a set string field ('(empty)' when empty). */
-function str(value: string): string {
-  if (value === '') return '(empty)';
-  if (value === '-') return '\\x2d';
-  return value.replace(/[\\\t\n\x00-\x1f\x7f-\xff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/** The conn.log row of a finished connection. */
+export function connRow(f: FinishedConn): ZeekValue[] {
+  const c = f.conn;
+  const set = f.duration !== undefined;
+  return [
+    zeekTime(c.ts), c.uid, c.origH, c.origP, c.respH, c.respP, f.proto, c.service === '' ? '-' : c.service,
+    zeekTime(f.duration), set ? f.origBytes : '-', set ? f.respBytes : '-', f.state,
+    zeekBool(isLocalAddr(c.origH)), zeekBool(isLocalAddr(c.respH)), c.missedBytes,
+    c.history === '' ? '-' : c.history, c.orig.pkts, c.orig.ipBytes, c.resp.pkts, c.resp.ipBytes, '-', c.ipProto,
+  ];
 }
 
-/** Zeek's ssh.log direction (set_session): only when exactly one side is local. */
-function sshDirection(r: SshRecord): string {
-  const origLocal = isLocalAddr(r.saddr);
-  if (origLocal === isLocalAddr(r.daddr)) return '-';
-  return origLocal ? 'OUTBOUND' : 'INBOUND';
+/** The arp.log row of an ARP record. */
+export function arpRow(r: ArpRecord): ZeekValue[] {
+  return [zeekTime(r.ts), r.operation, r.smac || '-', r.dmac || '-', r.saddr, r.daddr, r.src_hw, r.dst_hw];
 }
 
-/** conn.log, arp.log, ssh.log and software.log of one run, in `<dir>` (created if missing). */
+/** The Zeek logs of one run, in `<dir>` (created if missing); conn.log always exists. */
 export class ZeekLogWriter {
-  private readonly conn: TsvLog;
-  private readonly arp: TsvLog;
-  private readonly ssh: TsvLog;
-  private readonly software: TsvLog;
+  private readonly logs = new Map<string, TsvLog>();
 
-  constructor(dir: string) {
+  constructor(private readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    this.conn = new TsvLog(path.join(dir, 'conn.log'), 'conn', CONN_FIELDS);
-    this.arp = new TsvLog(path.join(dir, 'arp.log'), 'arp', ARP_FIELDS);
-    this.ssh = new TsvLog(path.join(dir, 'ssh.log'), 'ssh', SSH_FIELDS);
-    this.software = new TsvLog(path.join(dir, 'software.log'), 'software', SOFTWARE_FIELDS);
+    this.open(CONN_LOG);
   }
 
-  writeConn(f: FinishedConn): void {
-    const c = f.conn;
-    const set = f.duration !== undefined;
-    this.conn.line([
-      c.ts.toFixed(6), c.uid, c.origH, c.origP, c.respH, c.respP, f.proto, c.service === '' ? '-' : c.service,
-      set ? f.duration!.toFixed(6) : '-', set ? f.origBytes : '-', set ? f.respBytes : '-', f.state,
-      isLocalAddr(c.origH) ? 'T' : 'F', isLocalAddr(c.respH) ? 'T' : 'F', c.missedBytes,
-      c.history === '' ? '-' : c.history, c.orig.pkts, c.orig.ipBytes, c.resp.pkts, c.resp.ipBytes, '-', c.ipProto,
-    ].join('\t'));
+  private open(spec: ZeekLogSpec): TsvLog {
+    let log = this.logs.get(spec.path);
+    if (log === undefined) {
+      log = new TsvLog(path.join(this.dir, `${spec.path}.log`), spec);
+      this.logs.set(spec.path, log);
+    }
+    return log;
   }
 
-  writeArp(r: ArpRecord): void {
-    this.arp.line([r.ts.toFixed(6), r.operation, r.smac || '-', r.dmac || '-', r.saddr, r.daddr, r.src_hw, r.dst_hw].join('\t'));
-  }
-
-  writeSsh(r: SshRecord): void {
-    const version = sshVersion(r.client, r.server);
-    const opt = (v: string): string => (v === '' ? '-' : str(v));
-    this.ssh.line([
-      r.ts.toFixed(6), r.uid, r.saddr, r.sport, r.daddr, r.dport, version ?? '-',
-      r.auth_success === null ? '-' : r.auth_success ? 'T' : 'F', r.auth_attempts, sshDirection(r), opt(r.client),
-      opt(r.server), opt(r.cipher_alg), opt(r.mac_alg), opt(r.compression_alg), opt(r.kex_alg), opt(r.host_key_alg),
-      opt(r.host_key),
-    ].join('\t'));
-  }
-
-  writeSoftware(r: SoftwareRecord, v: SoftwareVersion): void {
-    const count = (n: string): string => (n === '' ? '-' : n);
-    this.software.line([
-      r.ts.toFixed(6), r.saddr, r.sport === 0 ? '-' : r.sport, r.software, str(v.name), count(v.major), count(v.minor),
-      count(v.minor2), count(v.minor3), v.addl === '' ? '-' : str(v.addl), str(r.unparsed_version),
-    ].join('\t'));
+  write(spec: ZeekLogSpec, values: readonly ZeekValue[]): void {
+    this.open(spec).line(values.join('\t'));
   }
 
   flush(): void {
-    this.conn.flush();
-    this.arp.flush();
-    this.ssh.flush();
-    this.software.flush();
+    for (const log of this.logs.values()) log.flush();
   }
 
   close(): void {
-    this.conn.close();
-    this.arp.close();
-    this.ssh.close();
-    this.software.close();
+    for (const log of this.logs.values()) log.close();
+    this.logs.clear();
   }
 }
