@@ -7,16 +7,22 @@
 // client (SSH::CLIENT) and server (SSH::SERVER) banners, parsed like Zeek's Software::parse and,
 // like Zeek's default asset tracking, only for local hosts and once per host + software + version.
 //
-// Not done: Zeek's size-based authentication heuristic (it needs the SSH packet framing up to
-// NEWKEYS and the sizes of the encrypted server messages), so auth_success stays null (unknown)
-// and auth_attempts 0; KEXINIT algorithm lists and the host key are not parsed ('' fields).
-// Memory per direction: the current line only (at most BANNER_LIMIT bytes), other lines before
-// the banner are dropped (at most MAX_PRE_BANNER bytes of them). Bytes are taken in sequence
-// order from the first payload seen (retransmitted overlap is trimmed; a gap ends the search).
+// After the banners (SSH 2 only) it follows the cleartext binary packets of each side up to
+// NEWKEYS: both KEXINITs give the negotiated algorithms (the first client choice the server also
+// offers, as Zeek's find_alg), the server's key-exchange reply gives the host key, logged as
+// OpenSSH's "SHA256:<base64>" fingerprint. Then Zeek's size heuristic for authentication: the
+// first encrypted server segment after the client's is the service accept; a later one 16 bytes
+// smaller is a USERAUTH_SUCCESS, one of another size the USERAUTH_FAILURE size (a first one more
+// than 256 bytes larger is skipped as a login banner), each repeat of it a failed attempt. Like
+// Zeek: no guess on compressed streams, on partial connections (no handshake seen) or after a gap.
+// Memory per direction: the current line before the banner (at most BANNER_LIMIT bytes, other
+// lines at most MAX_PRE_BANNER), then one cleartext packet (at most MAX_PACKET bytes).
 
 import type { SshRecord } from '../records.js';
 import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { createHash } from 'node:crypto';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
+import { TcpStream } from './stream.js';
 import { parseSoftwareVersion, type SoftwareTracker } from './software.js';
 import { isLocalAddr, type ZeekLogSpec, zeekBool, zeekOptional, zeekTime } from './zeekLog.js';
 
@@ -24,6 +30,14 @@ import { isLocalAddr, type ZeekLogSpec, zeekBool, zeekOptional, zeekTime } from 
 const BANNER_LIMIT = 256;
 /** Most bytes of other lines a side may send before its banner (RFC 4253 allows them). */
 const MAX_PRE_BANNER = 16_384;
+/** Largest cleartext binary packet followed (RFC 4253 requires support for 35000). */
+const MAX_PACKET = 65_536;
+/** Zeek's SSH::compression_algorithms: no authentication guess on such streams. */
+const COMPRESSION_ALGORITHMS = new Set(['zlib', 'zlib@openssh.com']);
+const MSG_KEXINIT = 20;
+const MSG_NEWKEYS = 21;
+const MSG_KEX_REPLY = 31;
+const MSG_KEX_GEX_REPLY = 33;
 
 export const SSH_LOG: ZeekLogSpec = {
   path: 'ssh',
@@ -31,7 +45,7 @@ export const SSH_LOG: ZeekLogSpec = {
     ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'],
     ['id.resp_p', 'port'], ['version', 'count'], ['auth_success', 'bool'], ['auth_attempts', 'count'],
     ['direction', 'enum'], ['client', 'string'], ['server', 'string'], ['cipher_alg', 'string'], ['mac_alg', 'string'],
-    ['compression_alg', 'string'], ['kex_alg', 'string'], ['host_key_alg', 'string'], ['host_key', 'string'],
+    ['compression_alg', 'string'], ['kex_alg', 'string'], ['host_key_alg', 'string'], ['host_key_fingerprint', 'string'],
   ],
 };
 
@@ -48,24 +62,38 @@ export function sshVersion(client: string, server: string): number | undefined {
   return undefined;
 }
 
-type Endpoint = TrackedConn['orig'];
+/** Name-lists of a KEXINIT (RFC 4253 §7.1), in order. */
+interface KexInit {
+  kex: string[];
+  hostKey: string[];
+  cipherCs: string[];
+  cipherSc: string[];
+  macCs: string[];
+  macSc: string[];
+  compressionCs: string[];
+  compressionSc: string[];
+}
 
-/** One direction's stream start. */
+/** One direction of the connection. */
 interface Side {
-  endpoint: Endpoint;
+  isOrig: boolean;
+  stream: TcpStream;
   /** The first 4 bytes of the stream (less while fewer arrived). */
   head: string;
-  /** The current incomplete line (at most BANNER_LIMIT bytes). */
+  /** The current incomplete line while looking for the banner (at most BANNER_LIMIT bytes). */
   line: Buffer;
-  /** Relative sequence number of the next expected byte. */
-  next: number;
   /** Bytes of complete lines that were not the banner. */
   skipped: number;
   /** The banner line without its line end; undefined while not (or never) found. */
   banner: string | undefined;
   /** The banner went to the software framework. */
   announced: boolean;
-  /** No more bytes are looked at (banner found, a limit reached, or a gap). */
+  /** Cleartext bytes after the banner not yet forming a whole binary packet. */
+  packet: Buffer;
+  kexInit: KexInit | undefined;
+  /** NEWKEYS was sent: everything after it is encrypted. */
+  encrypted: boolean;
+  /** Nothing more is looked at on this side (limit reached or unparsable). */
   done: boolean;
 }
 
@@ -91,44 +119,255 @@ export function sshRow(r: SshRecord): (string | number)[] {
   ];
 }
 
+/** Reads SSH wire strings (uint32 length + bytes) from a packet payload; undefined past the end. */
+class WireReader {
+  constructor(private readonly data: Buffer, private at: number) {}
+
+  bytes(): Buffer | undefined {
+    if (this.at + 4 > this.data.length) return undefined;
+    const len = this.data.readUInt32BE(this.at);
+    const start = this.at + 4;
+    if (start + len > this.data.length) return undefined;
+    this.at = start + len;
+    return this.data.subarray(start, start + len);
+  }
+
+  nameList(): string[] | undefined {
+    const raw = this.bytes();
+    if (raw === undefined) return undefined;
+    return raw.length === 0 ? [] : raw.toString('latin1').split(',');
+  }
+}
+
+function parseKexInit(payload: Buffer): KexInit | undefined {
+  // type byte, 16-byte cookie, then the name-lists.
+  const r = new WireReader(payload, 17);
+  const lists: string[][] = [];
+  for (let i = 0; i < 8; i++) {
+    const list = r.nameList();
+    if (list === undefined) return undefined;
+    lists.push(list);
+  }
+  const [kex, hostKey, cipherCs, cipherSc, macCs, macSc, compressionCs, compressionSc] = lists as [string[], string[], string[], string[], string[], string[], string[], string[]];
+  return { kex, hostKey, cipherCs, cipherSc, macCs, macSc, compressionCs, compressionSc };
+}
+
+/** Zeek's find_alg: the first client algorithm the server also offers. */
+function negotiate(client: string[], server: string[]): string {
+  return client.find((a) => server.includes(a)) ?? 'Algorithm negotiation failed';
+}
+
+/** Zeek's find_bidirectional_alg. */
+function negotiateBoth(clientCs: string[], clientSc: string[], serverCs: string[], serverSc: string[]): string {
+  const cs = negotiate(clientCs, serverCs);
+  const sc = negotiate(clientSc, serverSc);
+  return cs === sc ? cs : `To server: ${cs}, to client: ${sc}`;
+}
+
+/** The negotiated algorithms of two KEXINITs. */
+interface Algorithms {
+  cipher: string;
+  mac: string;
+  compression: string;
+  kex: string;
+  hostKey: string;
+}
+
+function negotiateAll(client: KexInit, server: KexInit): Algorithms {
+  return {
+    cipher: negotiateBoth(client.cipherCs, client.cipherSc, server.cipherCs, server.cipherSc),
+    mac: negotiateBoth(client.macCs, client.macSc, server.macCs, server.macSc),
+    compression: negotiateBoth(client.compressionCs, client.compressionSc, server.compressionCs, server.compressionSc),
+    kex: negotiate(client.kex, server.kex),
+    hostKey: negotiate(client.hostKey, server.hostKey),
+  };
+}
+
 /** The SSH analyzer of one connection. */
 class SshSession implements AnalyzerSession {
-  private readonly sides: Side[] = [];
+  private readonly sides: Side[];
   /** Decided SSH (service set) / undecided; a session that decided "not SSH" is dropped. */
   private isSsh = false;
   /** Network time of the first banner (Zeek's set_session). */
   private ts = 0;
+  /** No handshake was seen (Zeek's IsPartial): only banners are read. */
+  private readonly partial: boolean;
+  /** A content gap on either side stops the binary-packet analysis (Zeek's had_gap). */
+  private hadGap = false;
+  private algorithms: Algorithms | undefined;
+  private hostKey = '';
+  // Zeek's authentication heuristic state.
+  private sawEncryptedClientData = false;
+  private serviceAcceptSize = 0;
+  private userauthFailureSize = 0;
+  private skippedBanner = false;
+  private authDecided = false;
+  private authSuccess: boolean | null = null;
+  private authAttempts = 0;
 
-  constructor(private readonly conn: TrackedConn, private readonly out: AnalyzerOutput, private readonly software: SoftwareTracker) {}
+  constructor(private readonly conn: TrackedConn, private readonly out: AnalyzerOutput, private readonly software: SoftwareTracker) {
+    this.partial = !/[Sh]/.test(conn.history);
+    this.sides = [this.newSide(true), this.newSide(false)];
+  }
+
+  private newSide(isOrig: boolean): Side {
+    const side: Side = {
+      isOrig, head: '', line: Buffer.alloc(0), skipped: 0, banner: undefined, announced: false,
+      packet: Buffer.alloc(0), kexInit: undefined, encrypted: false, done: false,
+      stream: new TcpStream({
+        data: (bytes) => this.data(side, bytes),
+        gap: () => {
+          this.hadGap = true;
+          if (side.head.length < 4) side.head = '----';
+        },
+      }),
+    };
+    return side;
+  }
 
   payload(isOrig: boolean, seq: number, data: Buffer): boolean {
-    const conn = this.conn;
-    const endpoint = isOrig ? conn.orig : conn.resp;
-    let side = this.sides.find((s) => s.endpoint === endpoint);
-    if (side === undefined) {
-      side = { endpoint, head: '', line: Buffer.alloc(0), next: seq, skipped: 0, banner: undefined, announced: false, done: false };
-      this.sides.push(side);
-    }
-    if (!side.done) {
-      if (seq > side.next) {
-        // A gap: the stream start is incomplete, stop here.
-        side.done = true;
-        if (side.head.length < 4) side.head = '----';
-      } else if (seq + data.length > side.next) {
-        const fresh = data.subarray(side.next - seq);
-        side.next += fresh.length;
-        if (side.head.length < 4) side.head += fresh.subarray(0, 4 - side.head.length).toString('latin1');
-        scanForBanner(side, fresh);
-        if (side.banner !== undefined && this.ts === 0) this.ts = conn.tracker.now;
-      }
-    }
+    const side = this.sides[isOrig ? 0 : 1]!;
+    if (!side.done) side.stream.push(seq, data);
     if (!this.isSsh) {
       // SSH once a side starts with "SSH-"; not SSH once both sides do not.
       if (this.sides.some((s) => startsSsh(s.head) === true)) this.isSsh = true;
-      else return !(this.sides.length === 2 && this.sides.every((s) => startsSsh(s.head) === false));
+      else return !this.sides.every((s) => startsSsh(s.head) === false);
     }
     this.announce();
     return true;
+  }
+
+  /** In-order bytes of a side. */
+  private data(side: Side, bytes: Buffer): void {
+    if (side.done) return;
+    if (side.head.length < 4) side.head += bytes.subarray(0, 4 - side.head.length).toString('latin1');
+    if (side.banner === undefined) {
+      const rest = this.scanForBanner(side, bytes);
+      if (side.banner !== undefined && this.ts === 0) this.ts = this.conn.tracker.now;
+      if (rest === undefined || rest.length === 0) return;
+      bytes = rest;
+    }
+    if (this.hadGap || this.partial || this.protocolVersion() !== 2) return;
+    if (side.encrypted) this.encryptedSegment(side, bytes.length);
+    else this.cleartext(side, bytes);
+  }
+
+  /** 2 when both banners say SSH 2 (the client's may be missing while the server's is not yet). */
+  private protocolVersion(): number | undefined {
+    const client = this.sides[0]!.banner;
+    const server = this.sides[1]!.banner;
+    if (client === undefined || server === undefined) {
+      // Zeek's binpac analyzer takes the version from the first banner it sees.
+      const seen = client ?? server;
+      return seen === undefined ? undefined : seen.startsWith('SSH-2') || seen.startsWith('SSH-1.99') ? 2 : 1;
+    }
+    return sshVersion(client, server);
+  }
+
+  /**
+   * Looks for the banner line in the next bytes of a side, keeping only the current line.
+   * Returns the bytes after the banner line (undefined while it is not found).
+   */
+  private scanForBanner(side: Side, fresh: Buffer): Buffer | undefined {
+    let start = 0;
+    while (start < fresh.length) {
+      const end = fresh.indexOf(0x0a, start);
+      const piece = fresh.subarray(start, end < 0 ? fresh.length : end);
+      if (side.line.length + piece.length > BANNER_LIMIT || side.skipped > MAX_PRE_BANNER) {
+        side.done = true;
+        return undefined;
+      }
+      side.line = side.line.length === 0 ? Buffer.from(piece) : Buffer.concat([side.line, piece]);
+      if (end < 0) return undefined;
+      const line = side.line.toString('latin1').replace(/\r$/, '');
+      side.skipped += side.line.length + 1;
+      side.line = Buffer.alloc(0);
+      start = end + 1;
+      if (line.startsWith('SSH-')) {
+        side.banner = line;
+        return fresh.subarray(start);
+      }
+    }
+    return undefined;
+  }
+
+  /** Cleartext binary packets (RFC 4253 §6) up to and including NEWKEYS. */
+  private cleartext(side: Side, bytes: Buffer): void {
+    let buf = side.packet.length === 0 ? bytes : Buffer.concat([side.packet, bytes]);
+    while (buf.length >= 5) {
+      const total = 4 + buf.readUInt32BE(0);
+      if (total > MAX_PACKET || total < 6) {
+        side.done = true;
+        side.packet = Buffer.alloc(0);
+        return;
+      }
+      if (buf.length < total) break;
+      const paddingLength = buf[4]!;
+      const payload = buf.subarray(5, Math.max(5, total - paddingLength));
+      buf = buf.subarray(total);
+      if (payload.length > 0) this.message(side, payload);
+      if (side.encrypted) {
+        side.packet = Buffer.alloc(0);
+        if (buf.length > 0) this.encryptedSegment(side, buf.length);
+        return;
+      }
+    }
+    side.packet = Buffer.from(buf);
+  }
+
+  private message(side: Side, payload: Buffer): void {
+    const type = payload[0]!;
+    if (type === MSG_KEXINIT) {
+      side.kexInit = parseKexInit(payload);
+      const client = this.sides[0]!.kexInit;
+      const server = this.sides[1]!.kexInit;
+      if (client !== undefined && server !== undefined) this.algorithms = negotiateAll(client, server);
+    } else if (type === MSG_NEWKEYS) {
+      side.encrypted = true;
+    } else if (!side.isOrig && (type === MSG_KEX_REPLY || type === MSG_KEX_GEX_REPLY)) {
+      // In group exchange, 31 is the group and 33 the reply; elsewhere 31 is the reply.
+      const groupExchange = this.algorithms?.kex.startsWith('diffie-hellman-group-exchange') ?? false;
+      if ((type === MSG_KEX_GEX_REPLY) !== groupExchange) return;
+      const key = new WireReader(payload, 1).bytes();
+      if (key !== undefined && key.length > 0) this.hostKey = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+    }
+  }
+
+  /** Zeek's authentication guess from the sizes of encrypted segments. */
+  private encryptedSegment(side: Side, len: number): void {
+    if (this.authDecided) return;
+    if (side.isOrig) {
+      this.sawEncryptedClientData = true;
+      return;
+    }
+    if (!this.sawEncryptedClientData) return;
+    if (this.serviceAcceptSize === 0) {
+      this.serviceAcceptSize = len;
+      return;
+    }
+    if (this.userauthFailureSize === 0 && len + 16 === this.serviceAcceptSize) {
+      this.authDecided = true;
+      this.authAttempted(true);
+      return;
+    }
+    if (this.userauthFailureSize === 0) {
+      if (!this.skippedBanner && len - this.serviceAcceptSize > 256) this.skippedBanner = true;
+      else this.userauthFailureSize = len;
+      return;
+    }
+    if (len === this.userauthFailureSize) this.authAttempted(false);
+    else if (len - this.serviceAcceptSize === -16) {
+      this.authDecided = true;
+      this.authAttempted(true);
+    }
+  }
+
+  /** Zeek's ssh_auth_attempted handler. */
+  private authAttempted(authenticated: boolean): void {
+    if (this.authSuccess === true) return;
+    if (this.algorithms !== undefined && COMPRESSION_ALGORITHMS.has(this.algorithms.compression)) return;
+    this.authSuccess = authenticated;
+    this.authAttempts += 1;
   }
 
   /**
@@ -141,10 +380,9 @@ class SshSession implements AnalyzerSession {
     for (const side of this.sides) {
       if (side.banner === undefined || side.announced) continue;
       side.announced = true;
-      const isOrig = side.endpoint === conn.orig;
-      if (!isOrig) conn.service = 'ssh';
+      if (!side.isOrig) conn.service = 'ssh';
       const unparsed = side.banner.replace(/^SSH[0-9.-]+/, '');
-      this.software.report({ conn, isOrig, type: isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, version: parseSoftwareVersion(unparsed) });
+      this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, version: parseSoftwareVersion(unparsed) });
     }
   }
 
@@ -152,9 +390,10 @@ class SshSession implements AnalyzerSession {
   finish(finished: FinishedConn): void {
     const conn = finished.conn;
     if (!this.isSsh) return;
-    const client = this.sides.find((s) => s.endpoint === conn.orig)?.banner;
-    const server = this.sides.find((s) => s.endpoint === conn.resp)?.banner;
+    const client = this.sides[0]!.banner;
+    const server = this.sides[1]!.banner;
     if (client === undefined && server === undefined) return;
+    const alg = this.algorithms;
     const record: SshRecord = {
       kind: 'ssh',
       ts: this.ts,
@@ -166,45 +405,20 @@ class SshSession implements AnalyzerSession {
       sport: conn.origP,
       dport: conn.respP,
       version: sshVersion(client ?? '', server ?? '') ?? 0,
-      auth_success: null,
-      auth_attempts: 0,
+      auth_success: this.authSuccess,
+      auth_attempts: this.authAttempts,
       client: client ?? '',
       server: server ?? '',
-      cipher_alg: '',
-      mac_alg: '',
-      compression_alg: '',
-      kex_alg: '',
-      host_key_alg: '',
-      host_key: '',
+      cipher_alg: alg?.cipher ?? '',
+      mac_alg: alg?.mac ?? '',
+      compression_alg: alg?.compression ?? '',
+      kex_alg: alg?.kex ?? '',
+      host_key_alg: alg?.hostKey ?? '',
+      host_key: this.hostKey,
     };
     this.out.record(record);
     this.out.log(SSH_LOG, sshRow(record));
   }
-}
-
-/** Looks for the banner line in the next bytes of a side, keeping only the current line. */
-function scanForBanner(side: Side, fresh: Buffer): void {
-  let start = 0;
-  while (start < fresh.length) {
-    const end = fresh.indexOf(0x0a, start);
-    const piece = fresh.subarray(start, end < 0 ? fresh.length : end);
-    if (side.line.length + piece.length > BANNER_LIMIT || side.skipped > MAX_PRE_BANNER) {
-      side.done = true;
-      break;
-    }
-    side.line = side.line.length === 0 ? Buffer.from(piece) : Buffer.concat([side.line, piece]);
-    if (end < 0) return;
-    const line = side.line.toString('latin1').replace(/\r$/, '');
-    side.skipped += side.line.length + 1;
-    side.line = Buffer.alloc(0);
-    start = end + 1;
-    if (line.startsWith('SSH-')) {
-      side.banner = line;
-      side.done = true;
-      break;
-    }
-  }
-  side.line = Buffer.alloc(0);
 }
 
 export class SshAnalyzer implements ProtocolAnalyzer {
