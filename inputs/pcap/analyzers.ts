@@ -1,13 +1,20 @@
 // The protocol analyzers of the pcap input, in the order they see each payload. One line per
-// analyzer; shared services (the software framework) are created here once per capture.
+// analyzer; shared services (the software and files frameworks) are created here once per capture.
 
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
+import { FileTracker } from './files.js';
+import { HttpAnalyzer } from './http.js';
+import { SmtpAnalyzer } from './smtp.js';
 import { SoftwareTracker } from './software.js';
 import { SshAnalyzer } from './ssh.js';
 
 export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
   const software = new SoftwareTracker(out);
+  const files = new FileTracker(out);
+  const smtp = new SmtpAnalyzer(out, files);
   return [
     new SshAnalyzer(out, software),
+    smtp,
+    new HttpAnalyzer(out, software, files, [smtp]),
   ];
 }

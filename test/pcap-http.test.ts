@@ -1,0 +1,214 @@
+// The pcap HTTP analyzer and files framework: hand-made conversations (pipelined requests, a
+// chunked gzip body, an executable download, malformed input), the records equal to what the
+// Zeek reader makes of the written logs, the oracle traces (http.log, files.log and conn.log
+// service against Zeek's own logs), and the Slips pipeline on a pcap with an executable download
+// and a suspicious user agent.
+
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { CollectingErrorSink } from '../inputs/errors.js';
+import { openInput } from '../inputs/open.js';
+import { sniffMimeType } from '../inputs/pcap/filesMagic.js';
+import { parseBrowserVersion } from '../inputs/pcap/http.js';
+import { parseRequestLine, parseStatusLine, unescapeUri } from '../inputs/pcap/httpParse.js';
+import type { FlowRecord } from '../inputs/records.js';
+import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
+import { freeLoopbackPort } from './helpers/redis.js';
+import { SHARED_DIR } from './helpers/shared.js';
+import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+
+const CLIENT = '192.168.1.20';
+const SERVER = '93.184.216.34';
+const ends = (sport: number, dport = 8081) => ({ client: CLIENT, server: SERVER, sport, dport });
+
+/** A small PE file: "MZ" header and some bytes. */
+const EXE = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00', 'latin1'), crypto.randomBytes(3000)]);
+const PAGE = '<html><head><title>x</title></head><body>' + 'hello '.repeat(400) + '</body></html>';
+
+function chunked(body: Buffer, size: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < body.length; i += size) {
+    const piece = body.subarray(i, i + size);
+    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n'));
+  return Buffer.concat(parts);
+}
+
+/** Two pipelined GETs; a chunked gzip HTML page, then an executable with Content-Length. */
+function downloadConversation(userAgent: string): Message[] {
+  const gz = zlib.gzipSync(Buffer.from(PAGE));
+  const body = chunked(gz, 500);
+  return [
+    { fromClient: true, data: `GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: ${userAgent}\r\n\r\nGET /files/setup%20x.exe HTTP/1.1\r\nHost: example.com\r\nReferer: http://example.com/index.html\r\nUser-Agent: ${userAgent}\r\n\r\n` },
+    { fromClient: false, data: Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nServer: Apache/2.4.41 (Ubuntu)\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n'), body.subarray(0, 300)]) },
+    { fromClient: false, data: body.subarray(300) },
+    { fromClient: false, data: Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="setup.exe"\r\nContent-Length: ${EXE.length}\r\n\r\n`), EXE.subarray(0, 1000)]) },
+    { fromClient: false, data: EXE.subarray(1000) },
+  ];
+}
+
+const recordsOf = <K extends FlowRecord['kind']>(records: FlowRecord[], kind: K): Extract<FlowRecord, { kind: K }>[] =>
+  records.filter((r): r is Extract<FlowRecord, { kind: K }> => r.kind === kind);
+
+test('pipelined requests on port 8081: chunked gzip page and an executable download, with files and software', async (t) => {
+  const dir = tempDir(t, 'pcap-http-logs-');
+  const { records } = await readCapture(t, pcapFile(tcpConversation(1_700_000_000, ends(40000), downloadConversation('Wget/1.21.2'))), dir);
+  const conn = recordsOf(records, 'conn');
+  t.is(conn[0]!.appproto, 'http');
+  const http = recordsOf(records, 'http');
+  t.is(http.length, 2);
+  t.like(http[0], { method: 'GET', host: 'example.com', uri: '/index.html', version: '1.1', user_agent: 'Wget/1.21.2', status_code: 200, status_msg: 'OK', response_body_len: PAGE.length, resp_mime_types: ['text/html'] });
+  t.like(http[1], { uri: '/files/setup x.exe', response_body_len: EXE.length, resp_mime_types: ['application/x-dosexec'] });
+  const files = recordsOf(records, 'files');
+  t.is(files.length, 2);
+  const exe = files.find((f) => f.uid === http[1]!.resp_fuids[0])!;
+  t.like(exe, { mime_type: 'application/x-dosexec', md5: crypto.createHash('md5').update(EXE).digest('hex'), sha1: crypto.createHash('sha1').update(EXE).digest('hex'), size: EXE.length, file_source: 'HTTP', saddr: SERVER, daddr: CLIENT });
+  t.deepEqual(exe.conn_uids, [conn[0]!.uid]);
+  const software = recordsOf(records, 'software');
+  t.deepEqual(software.map((s) => [s.software, s.saddr, s.software_name, s.version_major, s.version_minor, s.http_browser]), [
+    ['HTTP::BROWSER', CLIENT, 'Wget', '1', '21', true],
+  ]);
+
+  const log = zeekRows(path.join(dir, 'http.log'));
+  t.deepEqual(log.map((r) => [r['trans_depth'], r['referrer'], r['resp_filenames'], r['tags'], r['info_code']]), [
+    ['1', '-', '-', '(empty)', '-'], ['2', 'http://example.com/index.html', 'setup.exe', '(empty)', '-'],
+  ]);
+  const filesLog = zeekRows(path.join(dir, 'files.log'));
+  t.like(filesLog[1], { source: 'HTTP', is_orig: 'F', seen_bytes: String(EXE.length), total_bytes: String(EXE.length), filename: 'setup.exe', local_orig: 'F', analyzers: 'MD5,SHA1,SHA256' });
+
+  // The records are those the Zeek reader makes of the logs written (apart from `source`).
+  const reader = await openInput(dir, new CollectingErrorSink());
+  const fromLogs: FlowRecord[] = [];
+  for await (const batch of reader.batches()) fromLogs.push(...batch);
+  for (const kind of ['http', 'files'] as const) {
+    const strip = (r: FlowRecord): Record<string, unknown> => ({ ...r, source: '', interface: '' });
+    const ours = recordsOf(records, kind).map(strip);
+    const theirs = recordsOf(fromLogs, kind).map(strip);
+    t.deepEqual(ours.map((r) => ({ ...r, ts: Number((r['ts'] as number).toFixed(6)) })), theirs, kind);
+  }
+});
+
+test('100-continue, HEAD without body, 204 and a body to the end of the connection', async (t) => {
+  const { records } = await readCapture(t, pcapFile(tcpConversation(1_700_000_100, ends(40001, 80), [
+    { fromClient: true, data: 'POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n' },
+    { fromClient: false, data: 'HTTP/1.1 100 Continue\r\n\r\n' },
+    { fromClient: true, data: 'hello world' },
+    { fromClient: false, data: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' },
+    { fromClient: true, data: 'HEAD / HTTP/1.1\r\nHost: h\r\n\r\n' },
+    { fromClient: false, data: 'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n' },
+    { fromClient: true, data: 'GET /n HTTP/1.1\r\nHost: h\r\n\r\n' },
+    { fromClient: false, data: 'HTTP/1.1 204\r\n\r\n' },
+    { fromClient: true, data: 'GET /last HTTP/1.0\r\n\r\n' },
+    { fromClient: false, data: 'HTTP/1.0 200 OK\r\n\r\nuntil the end' },
+  ])));
+  const http = recordsOf(records, 'http');
+  t.deepEqual(http.map((h) => [h.method, h.request_body_len, h.response_body_len, h.status_code, h.status_msg]), [
+    ['POST', 11, 2, 200, 'OK'], ['HEAD', 0, 0, 200, 'OK'], ['GET', 0, 0, 204, '<empty>'], ['GET', 0, 13, 200, 'OK'],
+  ]);
+});
+
+test('malformed and non-HTTP traffic: no crash, no http record, no service', async (t) => {
+  const garbage = crypto.randomBytes(2000);
+  const pkts = [
+    ...tcpConversation(1_700_000_200, ends(40002, 80), [{ fromClient: true, data: garbage }, { fromClient: false, data: garbage.subarray(7) }]),
+    ...tcpConversation(1_700_000_210, ends(40003, 80), [
+      { fromClient: true, data: 'GET / HTTP/1.1\r\nHost: h\r\nContent-Length: zz\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n' },
+      { fromClient: false, data: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc' },
+    ]),
+    // A request line longer than any line kept, in 50 segments.
+    ...tcpConversation(1_700_000_220, ends(40004, 80), Array.from({ length: 50 }, (_, i) => ({ fromClient: true, data: i === 0 ? `GET /${'a'.repeat(1400)}` : 'a'.repeat(1400) }))),
+  ];
+  const { records } = await readCapture(t, pcapFile(pkts));
+  const conn = recordsOf(records, 'conn');
+  t.deepEqual(conn.map((c) => c.appproto), ['', 'http', '']);
+  t.deepEqual(recordsOf(records, 'http').map((h) => [h.uri, h.status_code]), [['/', 200]]);
+});
+
+test('request and status lines, URIs, MIME magic and browser versions are read like Zeek', (t) => {
+  t.deepEqual(parseRequestLine('GET /a%20b HTTP/1.1'), { method: 'GET', uri: '/a%20b', version: '1.1' });
+  t.deepEqual(parseRequestLine('CONNECT mail.example:25 / HTTP/1.0'), { method: 'CONNECT', uri: 'mail.example:25 /', version: '1.0' });
+  t.deepEqual(parseRequestLine('OPTIONS HTTP/1.1'), { method: 'OPTIONS', uri: '', version: '1.1' });
+  t.deepEqual(parseRequestLine('GET /HTTP/1.1'), { method: 'GET', uri: '/HTTP/1.1', version: '0.9' });
+  t.is(parseRequestLine('GET/ HTTP/1.1'), undefined);
+  t.is(parseRequestLine('\u00c3\u00c2 / HTTP/1.1'), undefined);
+  t.deepEqual(parseStatusLine('HTTP/1.1 204'), { version: '1.1', code: 204, reason: undefined });
+  t.deepEqual(parseStatusLine('HTTP/1.0 404 Not  Found'), { version: '1.0', code: 404, reason: 'Not  Found' });
+  t.is(parseStatusLine('SSH-2.0-x'), undefined);
+  t.is(unescapeUri('/q?x=%21%zz%u0041'), '/q?x=!%zzA');
+  t.is(sniffMimeType(Buffer.from('MZ\x90\x00', 'latin1')), 'application/x-dosexec');
+  t.is(sniffMimeType(Buffer.from('<!DOCTYPE html><html>')), 'text/html');
+  t.is(sniffMimeType(Buffer.from('just some text here')), 'text/plain');
+  t.is(sniffMimeType(Buffer.from('{"a": 1}')), 'text/json');
+  t.is(sniffMimeType(Buffer.from('\x89PNG\r\n', 'latin1')), 'image/png');
+  t.is(sniffMimeType(Buffer.from('short')), '');
+  t.like(parseBrowserVersion('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36'), { name: 'Chrome', major: '120', minor: '0' });
+  t.like(parseBrowserVersion('curl/7.74.0'), { name: 'curl', major: '7', minor: '74' });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Oracle: Zeek's own logs of the same pcaps
+
+const TRACES = `${SHARED_DIR}/datasets/zeek-traces`;
+const COMPARE = `${SHARED_DIR}/bin/zeek-compare`;
+
+/** zeek-compare's verdict line on one log: matched records and agreement. */
+function compare(expected: string, actual: string, fields?: string): { matched: string; agreement: number } {
+  let output: string;
+  try {
+    output = execFileSync(COMPARE, [expected, actual, ...(fields !== undefined ? ['--fields', fields] : [])], { encoding: 'utf8' });
+  } catch (error) {
+    output = String((error as { stdout?: string }).stdout ?? '');
+  }
+  const last = /matched (\d+\/\d+) expected records .* agreement ([\d.]+)%/.exec(output)!;
+  return { matched: last[1]!, agreement: Number(last[2]) };
+}
+
+/** Expected [matched, agreement] per trace; teredo and GTP need tunnel decapsulation (other analyzers' work). */
+const HTTP_ORACLE: Record<string, [string, number]> = {
+  'concurrent-range-requests': ['3/3', 100], 'connect-with-smtp': ['1/1', 100], 'http-100-continue': ['1/1', 100],
+  'http-get': ['1/1', 100], 'http-methods': ['49/49', 100], 'tcp-http-with-padding': ['1/1', 100], teredo: ['2/4', 100],
+};
+
+test('http.log, files.log and conn.log service agree with Zeek on the oracle traces', async (t) => {
+  if (!fs.existsSync(TRACES)) {
+    t.pass('shared datasets absent');
+    return;
+  }
+  for (const [trace, [matched, agreement]] of Object.entries(HTTP_ORACLE)) {
+    const dir = tempDir(t, `pcap-http-${trace}-`);
+    const pcap = fs.readdirSync(path.join(TRACES, trace)).find((f) => /\.pcap(ng)?$/.test(f))!;
+    await readCapture(t, fs.readFileSync(path.join(TRACES, trace, pcap)), dir);
+    t.deepEqual(compare(path.join(TRACES, trace, 'http.log'), path.join(dir, 'http.log')), { matched, agreement }, trace);
+    if (fs.existsSync(path.join(TRACES, trace, 'conn.log')) && trace !== 'teredo') {
+      t.is(compare(path.join(TRACES, trace, 'conn.log'), path.join(dir, 'conn.log'), 'service').agreement, 100, `${trace} service`);
+    }
+  }
+  // Three range requests of one file: Zeek merges them into one file (one fuid over three
+  // connections); here each reply is its own file, so only per-connection fields agree.
+  const dir = tempDir(t, 'pcap-http-ranges-');
+  await readCapture(t, fs.readFileSync(path.join(TRACES, 'concurrent-range-requests', 'concurrent-range-requests.pcap')), dir);
+  const files = zeekRows(path.join(dir, 'files.log'));
+  t.deepEqual(files.map((f) => [f['source'], f['is_orig'], f['seen_bytes'], f['total_bytes'], f['mime_type']]), Array(3).fill(['HTTP', 'F', '10001', '104857600', '-']));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Through the CLI: Slips' HTTP detections on a pcap
+
+test('a pcap with an executable download and a suspicious user agent raises both Slips evidences', async (t) => {
+  const cwd = tempDir(t, 'slips-http-e2e-');
+  const input = path.join(cwd, 'download.pcap');
+  fs.writeFileSync(input, pcapFile(tcpConversation(1_700_000_000, ends(40010, 80), downloadConversation('Mozilla/5.0 httpsend'))));
+  const port = await freeLoopbackPort();
+  t.teardown(() => killRedisServerOnPort(port));
+  const outputDir = path.join(cwd, 'out');
+  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
+  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  t.true(alerts.includes(`Download of an executable with MIME type: ['application/x-dosexec'] by ${CLIENT} from ${SERVER}.`), alerts);
+  t.true(alerts.includes('Suspicious user-agent: Mozilla/5.0 httpsend while connecting to example.com/index.html'), alerts);
+});
