@@ -52,7 +52,7 @@ test('TCP handshake, data and FIN both ways is SF with history ShADadFf', async 
   const [conn] = conns(records);
   t.like(conn, {
     saddr: C, daddr: SV, sport: 40000, dport: 80, proto: 'tcp', state: 'SF', history: 'ShADadFf',
-    sbytes: 18, dbytes: 24, spkts: 5, dpkts: 4, source: 'pcap', dir: '->', appproto: '',
+    sbytes: 18, dbytes: 24, spkts: 5, dpkts: 4, source: 'pcap', dir: '->', appproto: 'http',
     smac: '02:00:00:00:00:0a', dmac: '02:00:00:00:00:0b',
   });
   // The final ACK after both FINs does not extend the duration.
@@ -85,7 +85,9 @@ test('records come out in timestamp order', async (t) => {
   const pkts = [...tcpSession(200, 40010), { ts: 200.005, frame: eth(0x0806, arp(1, MAC_A, C, [0, 0, 0, 0, 0, 0], SV)) }];
   pkts.sort((a, b) => a.ts - b.ts);
   const { records } = await readCapture(t, pcapFile(pkts));
-  t.deepEqual(records.map((r) => r.kind), ['conn', 'arp']);
+  // The HTTP request (200.03) and its file (the reply body) come before the ARP packet's record.
+  t.deepEqual(records.map((r) => r.kind), ['conn', 'arp', 'http', 'files']);
+  t.deepEqual(records.map((r) => r.ts), [...records.map((r) => r.ts)].sort((a, b) => a - b));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -226,7 +228,7 @@ test('zeekLogDir gets conn.log and arp.log in Zeek TSV', async (t) => {
   t.is(conn[0], '#separator \\x09');
   t.is(conn[6], '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto');
   const row = conn[8]!.split('\t');
-  t.deepEqual(row.slice(2), ['10.0.0.1', '40000', '10.0.0.2', '80', 'tcp', '-', '0.070000', '18', '24', 'SF', 'T', 'T', '0', 'ShADadFf', '5', '218', '4', '184', '-', '6']);
+  t.deepEqual(row.slice(2), ['10.0.0.1', '40000', '10.0.0.2', '80', 'tcp', 'http', '0.070000', '18', '24', 'SF', 'T', 'T', '0', 'ShADadFf', '5', '218', '4', '184', '-', '6']);
   t.is(row[0], '1600000000.000000');
   t.regex(conn.at(-2)!, /^#close\t\d{4}-/);
   const arpLog = fs.readFileSync(path.join(dir, 'arp.log'), 'utf8').split('\n');
