@@ -4,10 +4,12 @@
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
 import { SoftwareTracker } from './software.js';
 import { SshAnalyzer } from './ssh.js';
+import { TlsAnalyzer } from './tls.js';
 
 export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
   const software = new SoftwareTracker(out);
   return [
     new SshAnalyzer(out, software),
+    new TlsAnalyzer(out),
   ];
 }
