@@ -3,6 +3,7 @@
 
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
 import { SoftwareTracker } from './software.js';
+import { QuicAnalyzer } from './quic.js';
 import { SshAnalyzer } from './ssh.js';
 import { TlsAnalyzer } from './tls.js';
 
@@ -11,5 +12,6 @@ export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
   return [
     new SshAnalyzer(out, software),
     new TlsAnalyzer(out),
+    new QuicAnalyzer(out),
   ];
 }

@@ -238,6 +238,8 @@ export class TlsHandshake {
   private cipherNum = -1;
   private curve = '';
   private serverName = '';
+  /** The first ALPN protocol the client offered. */
+  private clientProtocol = '';
   private sessionId = '';
   resumed = false;
   private clientTicketEmptySession = false;
@@ -319,6 +321,7 @@ export class TlsHandshake {
     }
     if (hello.extensions.some((e) => e.type === EXT_PRE_SHARED_KEY)) this.clientPskSeen = true;
     if (hello.serverNames.length > 0) this.serverName = hello.serverNames[0]!;
+    if (hello.alpn.length > 0) this.clientProtocol = hello.alpn[0]!;
     this.ja3 = ja3(hello);
   }
 
@@ -366,6 +369,11 @@ export class TlsHandshake {
         this.out.record(x509Record(now, cert, this.conn.iface));
       }
     }
+  }
+
+  /** The client's SNI and first ALPN protocol ('' when not sent). */
+  clientHelloInfo(): { serverName: string; protocol: string } {
+    return { serverName: this.serverName, protocol: this.clientProtocol };
   }
 
   /** A ChangeCipherSpec from one side. */
