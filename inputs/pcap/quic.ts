@@ -36,7 +36,7 @@ const MAX_CRYPTO = 64 * 1024;
 const VERSION_1 = 0x00000001;
 const VERSION_2 = 0x6b3343cf;
 
-interface VersionParams {
+export interface VersionParams {
   name: string;
   salt: Buffer;
   labelPrefix: string;
@@ -58,6 +58,11 @@ const VERSIONS: ReadonlyMap<number, VersionParams> = new Map([
   }],
 ]);
 
+/** The parameters of a QUIC version this analyzer decrypts (1 and 0x6b3343cf), if any. */
+export function quicVersion(version: number): VersionParams | undefined {
+  return VERSIONS.get(version);
+}
+
 /** TLS 1.3's HKDF-Expand-Label with SHA-256 (outputs of at most 32 bytes). */
 function expandLabel(secret: Buffer, label: string, length: number): Buffer {
   const full = Buffer.from(`tls13 ${label}`, 'latin1');
@@ -65,10 +70,10 @@ function expandLabel(secret: Buffer, label: string, length: number): Buffer {
   return crypto.createHmac('sha256', secret).update(Buffer.concat([info, Buffer.from([1])])).digest().subarray(0, length);
 }
 
-interface Keys { key: Buffer; iv: Buffer; hp: Buffer }
+export interface Keys { key: Buffer; iv: Buffer; hp: Buffer }
 
 /** The Initial packet protection keys of one side for a client's first DCID. */
-function initialKeys(params: VersionParams, dcid: Buffer, isClient: boolean): Keys {
+export function initialKeys(params: VersionParams, dcid: Buffer, isClient: boolean): Keys {
   const initial = crypto.createHmac('sha256', params.salt).update(dcid).digest();
   const secret = expandLabel(initial, isClient ? 'client in' : 'server in', 32);
   return {
