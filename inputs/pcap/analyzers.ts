@@ -4,17 +4,23 @@
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
 import { FileTracker } from './files.js';
 import { HttpAnalyzer } from './http.js';
+import { QuicAnalyzer } from './quic.js';
 import { SmtpAnalyzer } from './smtp.js';
 import { SoftwareTracker } from './software.js';
 import { SshAnalyzer } from './ssh.js';
+import { TlsAnalyzer } from './tls.js';
 
 export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
   const software = new SoftwareTracker(out);
   const files = new FileTracker(out);
   const smtp = new SmtpAnalyzer(out, files);
+  const tls = new TlsAnalyzer(out);
   return [
     new SshAnalyzer(out, software),
     smtp,
-    new HttpAnalyzer(out, software, files, [smtp]),
+    tls,
+    new QuicAnalyzer(out),
+    // What follows a CONNECT (or a protocol switch) gets SMTP and TLS analysis.
+    new HttpAnalyzer(out, software, files, [smtp, tls]),
   ];
 }
