@@ -2,6 +2,7 @@
 // analyzer; shared services (the software framework) are created here once per capture.
 
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
+import { DhcpAnalyzer } from './dhcp.js';
 import { DnsAnalyzer } from './dns.js';
 import { SoftwareTracker } from './software.js';
 import { SshAnalyzer } from './ssh.js';
@@ -11,5 +12,6 @@ export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
   return [
     new SshAnalyzer(out, software),
     new DnsAnalyzer(out),
+    new DhcpAnalyzer(out),
   ];
 }
