@@ -14,7 +14,8 @@
 // written once idle for more than 5 s or older than 30 s, or at 10 uids / 50 message types.
 // Expiry is evaluated on packet time when DHCP messages arrive or a connection ends; entries
 // whose first connection ends are written then (at the end of the input, like Zeek's
-// zeek_done). The connection's service is 'dhcp' once a message parsed.
+// zeek_done). At most MAX_ENTRIES transactions are watched (the oldest is written first). The
+// connection's service is 'dhcp' once a message parsed.
 //
 // Options are read as Zeek's parser reads them: fixed-size values take their size whatever the
 // option length says, the list must end with option 255 (else the message is dropped).
@@ -42,6 +43,8 @@ const MAGIC_COOKIE = 0x63825363;
 const MAX_WATCH = 30;
 const MAX_UIDS = 10;
 const MAX_MSG_TYPES = 50;
+/** Most transactions watched at once (memory bound; Zeek has none). */
+const MAX_ENTRIES = 10_000;
 /** The join table's first look (create_expire), the re-look interval and the idle limit. */
 const FIRST_EXPIRE = 10;
 const RE_EXPIRE = 5;
@@ -177,6 +180,8 @@ interface DhcpInfo {
 /** The transactions of one capture (Zeek's DHCP::join_data), shared by all connections. */
 export class DhcpAnalyzer implements ProtocolAnalyzer {
   private readonly entries = new Map<number, DhcpInfo>();
+  /** The earliest nextCheck of the entries. */
+  private nextCheck = Infinity;
 
   constructor(private readonly out: AnalyzerOutput) {}
 
@@ -186,6 +191,8 @@ export class DhcpAnalyzer implements ProtocolAnalyzer {
 
   /** Writes the entries the join table would have expired by `now`. */
   expire(now: number): void {
+    if (now < this.nextCheck) return;
+    let next = Infinity;
     for (const [xid, info] of this.entries) {
       while (info.nextCheck <= now) {
         const at = info.nextCheck;
@@ -195,7 +202,9 @@ export class DhcpAnalyzer implements ProtocolAnalyzer {
         }
         info.nextCheck = at + RE_EXPIRE;
       }
+      if (this.entries.has(xid) && info.nextCheck < next) next = info.nextCheck;
     }
+    this.nextCheck = next;
   }
 
   /** Zeek's DHCP::aggregate_msgs for one message. */
@@ -211,6 +220,12 @@ export class DhcpAnalyzer implements ProtocolAnalyzer {
         clientMessage: undefined, serverMessage: undefined, msgTypes: [], duration: 0,
       };
       this.entries.set(msg.xid, info);
+      if (info.nextCheck < this.nextCheck) this.nextCheck = info.nextCheck;
+      // A flood of transaction ids: the oldest entry goes out early.
+      if (this.entries.size > MAX_ENTRIES) {
+        const [oldXid, oldest] = this.entries.entries().next().value!;
+        this.write(oldXid, oldest);
+      }
     }
     info.duration = now - info.ts;
     if (!info.uids.includes(conn.uid)) info.uids.push(conn.uid);

@@ -26,7 +26,7 @@ import type { DnsRecord } from '../records.js';
 import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import {
-  decodeNetbiosName, DNS_HEADER_LEN, DNS_MAX_QUESTIONS, type DnsHeader, looksLikeDns, OPCODE_NOTIFY, OPCODE_QUERY,
+  decodeNetbiosName, DNS_HEADER_LEN, DNS_MAX_QUESTIONS, type DnsHeader, looksLikeDns, looksLikeDnsHeader, OPCODE_NOTIFY, OPCODE_QUERY,
   OPCODE_UPDATE, opcodeName, parseDnsHeader, parseDnsMessage, qclassName, qtypeName, rcodeName,
 } from './dnsMessage.js';
 import { TcpStream } from './stream.js';
@@ -141,7 +141,7 @@ class TcpFraming {
   /** A hole in the stream: framing is lost, the direction is ignored. */
   broken = false;
 
-  constructor(private readonly onMessage: (msg: Buffer, complete: boolean) => void) {
+  constructor(private readonly onMessage: (msg: Buffer) => void) {
     this.stream = new TcpStream({ data: (bytes) => this.data(bytes), gap: () => { this.broken = true; } });
   }
 
@@ -168,7 +168,7 @@ class TcpFraming {
         const msg = this.message;
         this.message = undefined;
         this.filled = 0;
-        this.onMessage(msg, true);
+        this.onMessage(msg);
       }
     }
   }
@@ -197,12 +197,7 @@ class DnsSession implements AnalyzerSession {
   constructor(private readonly conn: TrackedConn, private readonly out: AnalyzerOutput) {
     const tcp = conn.ipProto === 6;
     this.accepted = tcp ? conn.respP === DNS_TCP_PORT : DNS_UDP_PORTS.has(conn.respP);
-    if (tcp) {
-      this.framing = new Map();
-      for (const endpoint of [conn.orig, conn.resp]) {
-        this.framing.set(endpoint, new TcpFraming((msg) => this.message(msg, endpoint === conn.orig ? 1 : 0)));
-      }
-    }
+    if (tcp) this.framing = new Map();
   }
 
   private get isNetbios(): boolean {
@@ -215,13 +210,20 @@ class DnsSession implements AnalyzerSession {
       this.message(data, isOrig ? 1 : 0);
       return !this.dropped;
     }
-    const side = this.framing.get(isOrig ? this.conn.orig : this.conn.resp)!;
+    const endpoint = isOrig ? this.conn.orig : this.conn.resp;
+    let side = this.framing.get(endpoint);
+    if (side === undefined) {
+      side = new TcpFraming((msg) => this.message(msg, endpoint === this.conn.orig ? 1 : 0));
+      this.framing.set(endpoint, side);
+    }
     if (side.broken) return true;
     side.stream.push(seq, data);
     if (!this.accepted) {
-      // Cheap rejection of streams that do not start with a DNS-sized length.
+      // Cheap rejection of streams that do not start with a DNS-sized length and a DNS header.
       const expected = side.expected;
       if (side.broken || (expected !== undefined && (expected < DNS_HEADER_LEN || expected > MAX_PROBE_MESSAGE))) return false;
+      const head = side.partial;
+      if (head !== undefined && head.length >= DNS_HEADER_LEN && !looksLikeDnsHeader(head)) return false;
     }
     return !this.dropped;
   }

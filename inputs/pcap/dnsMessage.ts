@@ -397,15 +397,21 @@ export function parseDnsMessage(msg: Buffer, header: DnsHeader, opts: DnsParseOp
   return out;
 }
 
+/** The header check of looksLikeDns (on the first DNS_HEADER_LEN bytes; false when fewer). */
+export function looksLikeDnsHeader(msg: Buffer): boolean {
+  if (msg.length < DNS_HEADER_LEN) return false;
+  const h = parseDnsHeader(msg);
+  if (h.qdcount !== 1 || (h.opcode !== OPCODE_QUERY && h.opcode !== OPCODE_NOTIFY && h.opcode !== OPCODE_UPDATE)) return false;
+  return h.ancount + h.nscount + h.arcount <= 64;
+}
+
 /**
  * A message worth taking as DNS on a port that is not DNS's: one question with a clean name and
  * class, a standard / notify / update opcode, and every section parsing to the exact end.
  */
 export function looksLikeDns(msg: Buffer): boolean {
-  if (msg.length < DNS_HEADER_LEN) return false;
+  if (!looksLikeDnsHeader(msg)) return false;
   const h = parseDnsHeader(msg);
-  if (h.qdcount !== 1 || (h.opcode !== OPCODE_QUERY && h.opcode !== OPCODE_NOTIFY && h.opcode !== OPCODE_UPDATE)) return false;
-  if (h.ancount + h.nscount + h.arcount > 64) return false;
   const opts = { netbios: false, answers: true };
   const c = new Cursor(msg, DNS_HEADER_LEN);
   const name = readName(c, false);
