@@ -2,6 +2,8 @@
 // analyzer; shared services (the software and files frameworks) are created here once per capture.
 
 import type { AnalyzerOutput, ProtocolAnalyzer } from './analyzer.js';
+import { DhcpAnalyzer } from './dhcp.js';
+import { DnsAnalyzer } from './dns.js';
 import { FileTracker } from './files.js';
 import { HttpAnalyzer } from './http.js';
 import { QuicAnalyzer } from './quic.js';
@@ -20,6 +22,8 @@ export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
     smtp,
     tls,
     new QuicAnalyzer(out),
+    new DnsAnalyzer(out),
+    new DhcpAnalyzer(out),
     // What follows a CONNECT (or a protocol switch) gets SMTP and TLS analysis.
     new HttpAnalyzer(out, software, files, [smtp, tls]),
   ];

@@ -797,7 +797,8 @@ export class ConnTracker {
     return { doClose, genEvent, flipped };
   }
 
-  private flipRoles(conn: TrackedConn): void {
+  /** Swaps originator and responder (Zeek's FlipRoles; also used by analyzers, e.g. DNS replies seen first). */
+  flipRoles(conn: TrackedConn): void {
     const tmpH = conn.origH;
     conn.origH = conn.respH;
     conn.respH = tmpH;
