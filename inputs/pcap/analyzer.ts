@@ -5,11 +5,15 @@
 // sure the connection is not its protocol, which drops it. A session that recognises its protocol
 // sets `conn.service`. Sessions emit records (released by the reader in timestamp order) and
 // Zeek log lines through an AnalyzerOutput; `finish` is called once when the connection ends,
-// before its conn record is written.
+// before its conn record is written. Like Zeek, a partial TCP connection (picked up without its
+// handshake: no SYN or SYN-ACK in its history) gets no application analysis.
 
 import type { FlowRecord } from '../records.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import type { ZeekLogSpec, ZeekValue } from './zeekLog.js';
+
+/** History letters of a SYN (S) or SYN-ACK (h, H): the connection is not partial. */
+const HANDSHAKE_SEEN = /[ShH]/;
 
 /** Where analyzers put what they produce. */
 export interface AnalyzerOutput {
@@ -46,11 +50,12 @@ export class AnalyzerSet {
     let sessions = conn.sessions;
     if (sessions === undefined) {
       sessions = [];
+      conn.sessions = sessions;
+      if (conn.ipProto === 6 && !HANDSHAKE_SEEN.test(conn.history)) return;
       for (const analyzer of this.analyzers) {
         const session = analyzer.open(conn);
         if (session !== undefined) sessions.push(session);
       }
-      conn.sessions = sessions;
     }
     for (let i = 0; i < sessions.length; ) {
       if (sessions[i]!.payload(isOrig, seq, data)) i++;

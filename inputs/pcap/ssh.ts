@@ -14,7 +14,7 @@
 // first encrypted server segment after the client's is the service accept; a later one 16 bytes
 // smaller is a USERAUTH_SUCCESS, one of another size the USERAUTH_FAILURE size (a first one more
 // than 256 bytes larger is skipped as a login banner), each repeat of it a failed attempt. Like
-// Zeek: no guess on compressed streams, on partial connections (no handshake seen) or after a gap.
+// Zeek: no guess on compressed streams or after a gap.
 // Memory per direction: the current line before the banner (at most BANNER_LIMIT bytes, other
 // lines at most MAX_PRE_BANNER), then one cleartext packet (at most MAX_PACKET bytes).
 
@@ -190,8 +190,6 @@ class SshSession implements AnalyzerSession {
   private isSsh = false;
   /** Network time of the first banner (Zeek's set_session). */
   private ts = 0;
-  /** No handshake was seen (Zeek's IsPartial): only banners are read. */
-  private readonly partial: boolean;
   /** A content gap on either side stops the binary-packet analysis (Zeek's had_gap). */
   private hadGap = false;
   private algorithms: Algorithms | undefined;
@@ -206,7 +204,6 @@ class SshSession implements AnalyzerSession {
   private authAttempts = 0;
 
   constructor(private readonly conn: TrackedConn, private readonly out: AnalyzerOutput, private readonly software: SoftwareTracker) {
-    this.partial = !/[Sh]/.test(conn.history);
     this.sides = [this.newSide(true), this.newSide(false)];
   }
 
@@ -247,7 +244,7 @@ class SshSession implements AnalyzerSession {
       if (rest === undefined || rest.length === 0) return;
       bytes = rest;
     }
-    if (this.hadGap || this.partial || this.protocolVersion() !== 2) return;
+    if (this.hadGap || this.protocolVersion() !== 2) return;
     if (side.encrypted) this.encryptedSegment(side, bytes.length);
     else this.cleartext(side, bytes);
   }
