@@ -41,6 +41,12 @@ export interface ProtocolAnalyzer {
   open(conn: TrackedConn): AnalyzerSession | undefined;
 }
 
+/** Adds a recognised protocol to the connection's service, Zeek style ("smtp,ssl", in the order found). */
+export function addService(conn: TrackedConn, service: string): void {
+  if (conn.service === '') conn.service = service;
+  else if (!conn.service.split(',').includes(service)) conn.service += `,${service}`;
+}
+
 /** Runs the analyzers over the connections of one capture. */
 export class AnalyzerSet {
   constructor(private readonly analyzers: readonly ProtocolAnalyzer[]) {}

@@ -21,7 +21,7 @@
 // option length says, the list must end with option 255 (else the message is dropped).
 
 import type { DhcpRecord } from '../records.js';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { ipv4String } from './decode.js';
 import { loggedText } from './dns.js';
@@ -312,7 +312,7 @@ class DhcpSession implements AnalyzerSession {
     this.isDhcp = true;
     const msg = parseDhcp(data);
     if (msg === undefined) return true;
-    if (this.conn.service === '') this.conn.service = 'dhcp';
+    addService(this.conn, 'dhcp');
     this.analyzer.message(this.conn, isOrig, msg);
     return true;
   }

@@ -23,7 +23,7 @@
 // equals what the Zeek reader makes of the written line.
 
 import type { DnsRecord } from '../records.js';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import {
   decodeNetbiosName, DNS_HEADER_LEN, DNS_MAX_QUESTIONS, type DnsHeader, looksLikeDns, looksLikeDnsHeader, OPCODE_NOTIFY, OPCODE_QUERY,
@@ -262,7 +262,7 @@ class DnsSession implements AnalyzerSession {
     for (const a of parsed.answers) {
       if (a.text !== null) this.reply(h, a.name, a.ttl, a.text);
     }
-    if (parsed.complete && conn.service === '') conn.service = 'dns';
+    if (parsed.complete) addService(conn, 'dns');
     this.endMessage(h);
   }
 

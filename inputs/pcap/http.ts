@@ -21,12 +21,11 @@
 
 import zlib from 'node:zlib';
 import type { HttpRecord } from '../records.js';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { type FileTracker, type FileTransfer, loggedList, loggedText } from './files.js';
 import { filenameFromDisposition, parseRequestLine, parseStatusLine, unescapeUri } from './httpParse.js';
 import { LineReader, MimeMessage } from './mime.js';
-import { addService } from './smtp.js';
 import { parseSoftwareVersion, type SoftwareTracker, type SoftwareVersion } from './software.js';
 import { TcpStream } from './stream.js';
 import { type ZeekLogSpec, zeekList, zeekString, zeekTime } from './zeekLog.js';

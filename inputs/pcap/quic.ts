@@ -14,7 +14,7 @@
 // direction.
 
 import crypto from 'node:crypto';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { HandshakeBuffer, HS_CLIENT_HELLO, HS_SERVER_HELLO, TlsHandshake } from './tlsHandshake.js';
 import { type ZeekLogSpec, zeekOptional, zeekString, zeekTime } from './zeekLog.js';
@@ -287,7 +287,7 @@ class QuicSession implements AnalyzerSession {
     this.client.keys = keys;
     this.server.keys = initialKeys(params, h.dcid, false);
     this.ts = this.conn.tracker.now;
-    this.conn.service = this.conn.service === '' ? 'quic' : `${this.conn.service},quic`;
+    addService(this.conn, 'quic');
     this.datagram(true, d);
     return true;
   }
@@ -355,7 +355,7 @@ class QuicSession implements AnalyzerSession {
     if (type === HS_CLIENT_HELLO && isClient) this.addHistory(true, 'S');
     if (type === HS_SERVER_HELLO && !isClient) {
       this.addHistory(false, 'S');
-      if (!this.conn.service.split(',').includes('ssl')) this.conn.service += ',ssl';
+      addService(this.conn, 'ssl');
     }
   }
 

@@ -18,7 +18,7 @@
 // the fields of the current transaction (sets capped like Zeek's max_*_addresses).
 
 import type { SmtpRecord } from '../records.js';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { type FileTracker, type FileTransfer, loggedList, loggedText } from './files.js';
 import { filenameFromDisposition } from './httpParse.js';
@@ -46,12 +46,6 @@ export const SMTP_LOG: ZeekLogSpec = {
     ['user_agent', 'string'], ['tls', 'bool'], ['fuids', 'vector[string]'],
   ],
 };
-
-/** Adds a service name to conn.service (Zeek lists every confirmed analyzer, comma-separated). */
-export function addService(conn: TrackedConn, service: string): void {
-  if (conn.service === '') conn.service = service;
-  else if (!conn.service.split(',').includes(service)) conn.service += `,${service}`;
-}
 
 /** Email addresses in a command argument or header, like Zeek's extract_email_addrs_vec. */
 export function extractEmailAddresses(text: string): string[] {

@@ -19,7 +19,7 @@
 // lines at most MAX_PRE_BANNER), then one cleartext packet (at most MAX_PACKET bytes).
 
 import type { SshRecord } from '../records.js';
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import { createHash } from 'node:crypto';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { TcpStream } from './stream.js';
@@ -377,7 +377,7 @@ class SshSession implements AnalyzerSession {
     for (const side of this.sides) {
       if (side.banner === undefined || side.announced) continue;
       side.announced = true;
-      if (!side.isOrig) conn.service = 'ssh';
+      if (!side.isOrig) addService(conn, 'ssh');
       const unparsed = side.banner.replace(/^SSH[0-9.-]+/, '');
       this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, version: parseSoftwareVersion(unparsed) });
     }

@@ -12,7 +12,7 @@
 // to a STARTTLS carrier's) once a ServerHello parsed. SSLv2 hellos are not analysed.
 // Memory per direction: one record (at most MAX_RECORD bytes) and one handshake message.
 
-import type { AnalyzerOutput, AnalyzerSession, ProtocolAnalyzer } from './analyzer.js';
+import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { TcpStream } from './stream.js';
 import { HandshakeBuffer, HS_CLIENT_HELLO, HS_SERVER_HELLO, TlsHandshake } from './tlsHandshake.js';
@@ -249,9 +249,7 @@ class TlsSession implements AnalyzerSession {
     }
     if (type === HS_SERVER_HELLO && !this.confirmed) {
       this.confirmed = true;
-      const service = this.conn.service;
-      if (service === '') this.conn.service = 'ssl';
-      else if (!service.split(',').includes('ssl')) this.conn.service = `${service},ssl`;
+      addService(this.conn, 'ssl');
     }
   }
 }
