@@ -1,6 +1,9 @@
 // The pcap / pcapng input: packets are read in chunks, decoded, fed to the connection tracker
 // and its protocol analyzers (inputs/pcap/analyzers.ts) and turned into the records Zeek would
-// log (conn, arp and the analyzers' records), optionally also written as Zeek logs.
+// log (conn, arp, tunnel and the analyzers' records), optionally also written as Zeek logs.
+// Tunnels (inputs/pcap/tunnel.ts): a packet that came through IP tunnels is tracked with
+// their encapsulation; a UDP datagram that opens as a tunnel is tracked itself and then its
+// inner packet is decoded and tracked in turn, one level deeper.
 //
 // Ordering rule: an ARP record is ready when its packet is read, an analyzer's record when the
 // analyzer emits it (e.g. a software record when its banner is complete, an ssh record when the
@@ -17,10 +20,13 @@ import { type AnalyzerOutput, AnalyzerSet } from './analyzer.js';
 import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
 import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
-import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
+import { Decoder, KIND_ARP, KIND_IP, PROTO_UDP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
 import { findLocationLeak, type PayloadMatch } from './leak.js';
+import { type EncapLayer, Tunnels } from './tunnel.js';
 import { ARP_LOG, arpRow, CONN_LOG, connRow, ZeekLogWriter } from './zeekLog.js';
+
+const NO_TUNNELS: readonly EncapLayer[] = [];
 
 /** Longest time (seconds of packet time) a record waits for older connection records. */
 const MAX_HOLD = 300;
@@ -148,6 +154,7 @@ class PcapInput implements FlowReader {
   private readonly held = new RecordHeap();
   private readonly decoder = new Decoder();
   private readonly tracker: ConnTracker;
+  private readonly tunnels: Tunnels;
   private readonly logs: ZeekLogWriter | undefined;
   private readonly iface: string;
 
@@ -161,6 +168,7 @@ class PcapInput implements FlowReader {
     const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
+      onEncap: (_conn, encap) => this.tunnels.register(encap, this.tracker.now),
       onPayload: (conn, isOrig, seq, payload) => {
         analyzers.payload(conn, isOrig, seq, payload);
         const leak = findLocationLeak(payload);
@@ -168,10 +176,12 @@ class PcapInput implements FlowReader {
       },
       onConn: (finished) => {
         analyzers.finish(finished);
+        this.tunnels.closed(finished.conn, this.tracker.now);
         this.logs?.write(CONN_LOG, connRow(finished));
         this.held.push(connRecord(finished));
       },
     });
+    this.tunnels = new Tunnels(() => this.tracker.newUid(), output, this.iface);
   }
 
   get linesRead(): number {
@@ -183,19 +193,27 @@ class PcapInput implements FlowReader {
   }
 
   private readonly onPacket = (pkt: RawPacket): void => {
-    const decoder = this.decoder;
-    if (!decoder.decode(pkt.data, pkt.linkType, pkt.ts)) return;
-    const d = decoder.out;
-    if (d.kind === KIND_IP) this.tracker.packet(d, pkt.ts);
-    else if (d.kind === KIND_ARP) {
-      this.tracker.advance(pkt.ts);
-      const record: ArpRecord | undefined = arpRecord(d, pkt.ts, this.iface);
+    if (this.decoder.decode(pkt.data, pkt.linkType, pkt.ts)) this.track(pkt.ts, NO_TUNNELS);
+  };
+
+  /** Tracks the packet in the decoder's output, which came through the UDP tunnels `outer`. */
+  private track(ts: number, outer: readonly EncapLayer[]): void {
+    const d = this.decoder.out;
+    const encap = d.ipTunnels.length === 0 ? outer : outer.concat(this.tunnels.ipLayers(d.ipTunnels, ts));
+    if (d.kind === KIND_IP) {
+      const conn = this.tracker.packet(d, ts, encap);
+      if (conn === undefined || d.proto !== PROTO_UDP) return;
+      const inner = this.tunnels.udpInner(conn, this.tracker.lastIsOrig, d, encap.length);
+      if (inner !== undefined && this.decoder.decode(inner.data, inner.linkType, ts)) this.track(ts, encap.concat(inner.layer));
+    } else if (d.kind === KIND_ARP) {
+      this.tracker.advance(ts);
+      const record: ArpRecord | undefined = arpRecord(d, ts, this.iface);
       if (record !== undefined) {
         this.logs?.write(ARP_LOG, arpRow(record));
         this.held.push(record);
       }
     }
-  };
+  }
 
   /** Records whose turn has come (all of them when `all`). */
   private release(all: boolean): FlowRecord[] {
