@@ -12,6 +12,9 @@
 // connection, current packet time). So that long connections cannot hold everything, the
 // release point is never older than MAX_HOLD seconds before the current packet time, and at
 // most MAX_HELD records wait; a connection longer than that comes out late (out of order).
+// Live capture (inputs/pcap/live.ts) releases records as soon as they are ready, and when no
+// packet arrived for IDLE_TICK_MS, network time follows the wall clock so that the timers of
+// idle connections still end them.
 
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
@@ -32,12 +35,18 @@ const NO_TUNNELS: readonly EncapLayer[] = [];
 const MAX_HOLD = 300;
 /** Most records waiting in the reorder heap. */
 const MAX_HELD = 200_000;
+/** Live capture: wait this long for packets before moving network time to the wall clock. */
+const IDLE_TICK_MS = 500;
+/** Live capture: network time follows the wall clock this far behind (packets still in flight). */
+const LIVE_LAG_SECONDS = 0.5;
 
 export interface PcapInputOptions {
   /** Also write conn.log, arp.log and the analyzers' logs (Zeek TSV) into this directory. */
   zeekLogDir?: string;
   /** Interface name for the records ('default' when not given). */
   interfaceName?: string;
+  /** The capture is live (see the header comment). */
+  live?: boolean;
 }
 
 
@@ -147,8 +156,8 @@ function connRecord(f: FinishedConn): ConnRecord {
   };
 }
 
-class PcapInput implements FlowReader {
-  readonly inputType = 'pcap';
+export class PcapInput implements FlowReader {
+  readonly inputType: string;
   readonly totalLines = undefined;
   private stopped = false;
   private readonly held = new RecordHeap();
@@ -157,9 +166,12 @@ class PcapInput implements FlowReader {
   private readonly tunnels: Tunnels;
   private readonly logs: ZeekLogWriter | undefined;
   private readonly iface: string;
+  private readonly live: boolean;
 
   constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
     this.iface = options.interfaceName ?? 'default';
+    this.live = options.live === true;
+    this.inputType = this.live ? 'interface' : 'pcap';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
     const output: AnalyzerOutput = {
       record: (record) => this.held.push(record),
@@ -225,16 +237,35 @@ class PcapInput implements FlowReader {
     return out;
   }
 
+  /** The next fill() outcome; live, 'idle' when no bytes came for IDLE_TICK_MS. */
+  private async next(pending: Promise<boolean>): Promise<boolean | 'idle'> {
+    if (!this.live) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), IDLE_TICK_MS); });
+    try {
+      return await Promise.race([pending, idle]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async *batches(): AsyncIterable<FlowRecord[]> {
     try {
-      while (!this.stopped && (await this.file.fill())) {
-        this.file.parse(this.onPacket);
-        const ready = this.release(false);
+      let pending = this.file.fill();
+      while (!this.stopped) {
+        const more = await this.next(pending);
+        if (more === false) break;
+        if (more === 'idle') this.tracker.advance(Date.now() / 1000 - LIVE_LAG_SECONDS);
+        else {
+          this.file.parse(this.onPacket);
+          pending = this.file.fill();
+        }
+        const ready = this.release(this.live);
         this.logs?.flush();
         if (ready.length > 0) yield ready;
       }
       // A partial record at the end has been reported by fill(); parse what is complete.
-      this.file.parse(this.onPacket);
+      if (!this.stopped) this.file.parse(this.onPacket);
       this.tracker.flush();
       const rest = this.release(true);
       if (rest.length > 0) yield rest;
