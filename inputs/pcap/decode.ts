@@ -105,6 +105,36 @@ export function ipv4String(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
+/** Recently seen IPv4 address texts by their upper and lower 16 bits (small integers: cheap keys). */
+const ipv4Texts = new Map<number, Map<number, string>>();
+let ipv4TextCount = 0;
+/** Most address texts kept; the cache starts over beyond it. */
+const MAX_IPV4_TEXTS = 1 << 17;
+
+/** ipv4String without making a new string for an address seen lately (the hot path's case). */
+function ipv4Text(buf: Buffer, off: number): string {
+  const hi = (buf[off]! << 8) | buf[off + 1]!;
+  const lo = (buf[off + 2]! << 8) | buf[off + 3]!;
+  let byLow = ipv4Texts.get(hi);
+  if (byLow === undefined) {
+    byLow = new Map();
+    ipv4Texts.set(hi, byLow);
+  }
+  let text = byLow.get(lo);
+  if (text === undefined) {
+    if (ipv4TextCount >= MAX_IPV4_TEXTS) {
+      ipv4Texts.clear();
+      ipv4TextCount = 0;
+      byLow = new Map();
+      ipv4Texts.set(hi, byLow);
+    }
+    text = ipv4String(buf, off);
+    byLow.set(lo, text);
+    ipv4TextCount += 1;
+  }
+  return text;
+}
+
 /** RFC 5952 text of the IPv6 address at `off` (longest zero run of 2+ groups compressed). */
 export function ipv6String(buf: Buffer, off: number): string {
   const groups = new Array<number>(8);
@@ -371,8 +401,8 @@ export class Decoder {
     d.kind = KIND_IP;
     d.data = data;
     d.ipVersion = 4;
-    d.src = ipv4String(data, off + 12);
-    d.dst = ipv4String(data, off + 16);
+    d.src = ipv4Text(data, off + 12);
+    d.dst = ipv4Text(data, off + 16);
     d.proto = proto;
     d.ipLen = total;
     d.l4Off = off + ihl;
