@@ -144,10 +144,12 @@ test.after.always(async () => redis?.stop());
   const rows = (): string[][] => read(conn).split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split('\t'));
   const has = (test: (row: string[]) => boolean): boolean => rows().some(test);
   // conn.log columns: 2 orig_h, 3 orig_p, 4 resp_h, 5 resp_p, 6 proto, 11 conn_state, 15 history.
-  const tcpMs = await waitUntil('the TCP exchange', sent, 15_000, () => has((r) => r[2] === network.nsIp && r[5] === String(port) && r[6] === 'tcp' && r[11] === 'SF'));
-  const dnsMs = await waitUntil('the DNS query', sent, 15_000, () => has((r) => r[2] === network.nsIp && r[5] === '53' && r[6] === 'udp' && r[11] === 'SF'));
-  const scanMs = await waitUntil('the vertical port scan evidence', sent, 15_000,
-    () => read(path.join(out, 'alerts', 'alerts.log')).includes(`vertical port scan to IP ${network.hostIp} from ${network.nsIp}`));
+  const [tcpMs, dnsMs, scanMs] = await Promise.all([
+    waitUntil('the TCP exchange', sent, 15_000, () => has((r) => r[2] === network.nsIp && r[5] === String(port) && r[6] === 'tcp' && r[11] === 'SF')),
+    waitUntil('the DNS query', sent, 15_000, () => has((r) => r[2] === network.nsIp && r[5] === '53' && r[6] === 'udp' && r[11] === 'SF')),
+    waitUntil('the vertical port scan evidence', sent, 15_000,
+      () => read(path.join(out, 'alerts', 'alerts.log')).includes(`vertical port scan to IP ${network.hostIp} from ${network.nsIp}`)),
+  ]);
   t.is(rows().filter((r) => r[2] === network.nsIp && r[6] === 'tcp' && r[11] === 'REJ').length, 20);
   t.log(`after the traffic: TCP flow ${tcpMs} ms, DNS flow ${dnsMs} ms, scan evidence ${scanMs} ms`);
   // Zeek's timers set the floor: a closed TCP connection is reported 5 s after its last packet,

@@ -251,6 +251,8 @@ export class PcapInput implements FlowReader {
 
   async *batches(): AsyncIterable<FlowRecord[]> {
     try {
+      // Opening the capture already read its first bytes.
+      this.file.parse(this.onPacket);
       let pending = this.file.fill();
       while (!this.stopped) {
         const more = await this.next(pending);
