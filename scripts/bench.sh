@@ -17,6 +17,6 @@ fi
 # Per-reader parse rates (Zeek TSV/JSON, Argus, Suricata), the pcap path's packets/s on a
 # generated 1 GB capture (bench/data/bench.pcap, made once), then the analysis of the conn.log.
 node dist/bench/readers.js --records 1000000 --seed 42 || echo "bench: a reader missed its parse-rate target" >&2
-node --max-semi-space-size=64 dist/bench/pcapBench.js --file bench/data/bench.pcap --size-mb 1024 --seed 42 ||
+node dist/bench/pcapBench.js --file bench/data/bench.pcap --size-mb 1024 --seed 42 ||
   echo "bench: the pcap path missed its packets/s or memory target" >&2
 exec node --max-semi-space-size=64 dist/bench/run.js "$DATA" "$@"
