@@ -16,6 +16,8 @@
 // Readers: zeek-tsv, zeek-json, zeek-dir, argus-comma, argus-tab, suricata, stdin-zeek,
 // stdin-suricata, stdin-argus, nfdump-csv (nfdump's CSV text through its parser), auto (type
 // detection + the chosen reader, on any sample).
+// Then the packet path (bench/pcapFuzz.ts): --packets mutated packets per target (decode, pcap
+// = decode + tunnels + conntrack + protocol analyzers, capture-file); --skip-readers runs only those.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +35,7 @@ import type { FlowRecord } from '../inputs/records.js';
 import { interpretState } from '../inputs/state.js';
 import { LineInput, openStdinInput } from '../inputs/stdin.js';
 import { openZeekInput } from '../inputs/zeek/reader.js';
+import { fuzzPcapTarget, formatPcapResult, inputsForPackets, PCAP_TARGETS, type PcapFinding, type PcapTarget } from './pcapFuzz.js';
 import { Rng } from './rng.js';
 
 export const READERS = [
@@ -839,12 +842,16 @@ async function main(): Promise<void> {
       readers: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
+      packets: { type: 'string', default: '100000' },
+      'pcap-targets': { type: 'string' },
+      'skip-readers': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log('Usage: node dist/bench/fuzz.js [--seed N] [--per-reader N] [--readers a,b] [--jobs N] [--out DIR]\n' +
-      `Readers: ${READERS.join(', ')}`);
+      '                            [--packets N] [--pcap-targets a,b] [--skip-readers]\n' +
+      `Readers: ${READERS.join(', ')}\nPacket targets: ${PCAP_TARGETS.join(', ')}`);
     return;
   }
   const seed = Number(values.seed);
@@ -860,10 +867,30 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  const packets = Number(values.packets);
+  const targets = values['pcap-targets'] === undefined ? [...PCAP_TARGETS] : values['pcap-targets'].split(',').map((name) => name.trim());
+  if (!Number.isInteger(packets) || packets < 0 || targets.some((name) => !(PCAP_TARGETS as readonly string[]).includes(name))) {
+    console.error(`fuzz: --packets must be an integer >= 0; packet targets: ${PCAP_TARGETS.join(', ')}`);
+    process.exit(2);
+  }
   const out = values.out ?? path.join(os.tmpdir(), `slips-fuzz-findings-${seed}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-  console.log(`fuzz: seed ${seed}, ${perReader} inputs per reader, readers: ${readers.join(', ')}`);
   const started = Date.now();
+  const pcapFindings: PcapFinding[] = [];
+  if (packets > 0) {
+    console.log(`fuzz: seed ${seed}, ${packets} mutated packets per packet target: ${targets.join(', ')}`);
+    const pcapResults = await Promise.all(targets.map(async (target) => {
+      const result = await fuzzPcapTarget(target as PcapTarget, seed, inputsForPackets(target as PcapTarget, packets), pcapFindings);
+      console.log(formatPcapResult(result));
+      return result;
+    }));
+    for (const finding of pcapFindings) console.log(`  ${finding.kind.toUpperCase()} pcap:${finding.target} #${finding.index}: ${finding.error.split('\n').slice(0, 3).join(' | ')}`);
+    console.log(`packets total: ${pcapResults.reduce((n, r) => n + r.packets, 0)} packets, ${pcapResults.reduce((n, r) => n + r.crashes, 0)} crashes, ` +
+      `${pcapResults.reduce((n, r) => n + r.hangs, 0)} hangs`);
+    if (pcapFindings.length > 0) process.exitCode = 1;
+  }
+  if (values['skip-readers']) return;
+  console.log(`fuzz: seed ${seed}, ${perReader} inputs per reader, readers: ${readers.join(', ')}`);
   const { results, findings } = await runFuzz({
     seed, perReader, readers: readers as ReaderName[], jobs, out,
     onResult: (result) => console.log(formatResult(result)),

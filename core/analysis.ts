@@ -20,6 +20,7 @@ import { DETECTORS } from '../detections/index.js';
 import { formatProblem, type ErrorSink } from '../inputs/errors.js';
 import type { FlowReader } from '../inputs/reader.js';
 import { openInput } from '../inputs/open.js';
+import { openLiveCapture } from '../inputs/pcap/live.js';
 import { openStdinInput, type StdinFormat } from '../inputs/stdin.js';
 import { openZeekFollowInput } from '../inputs/zeek/follow.js';
 
@@ -38,6 +39,8 @@ export interface AnalysisRequest {
   stdinFormat?: StdinFormat | undefined;
   /** inputPath is a Zeek directory being written: follow it until stopped (`-g`). */
   growing?: boolean;
+  /** Capture live from this interface (`-i`) instead of reading inputPath. */
+  liveInterface?: string | undefined;
 }
 
 /** How often records are written to Redis (ms). */
@@ -111,7 +114,11 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     },
   };
   try {
-    reader = request.stdinFormat !== undefined
+    reader = request.liveInterface !== undefined
+      ? await openLiveCapture(request.liveInterface, sink, {
+        filter: cli.pcapfilter ?? config.parameters.pcapfilter, zeekLogDir: path.join(outputDir, 'zeek_files'),
+      })
+      : request.stdinFormat !== undefined
       ? openStdinInput(request.stdinFormat, sink)
       : request.growing === true
         ? await openZeekFollowInput(request.inputPath, sink)

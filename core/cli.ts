@@ -9,6 +9,10 @@ export const OUR_VERSION = '0.1.0';
 
 export interface CliOptions {
   filepath?: string;
+  /** Live capture from this network interface (-i). */
+  interface?: string;
+  /** BPF filter of the live capture (-F; overrides config pcapfilter). */
+  pcapfilter?: string;
   growing?: string;
   output?: string;
   config?: string;
@@ -38,6 +42,8 @@ Behavioral network intrusion detection, compatible with Slips ${SLIPS_COMPAT_VER
 Options
   -f, --filepath <path>     input: Zeek log file or directory, Argus binetflow, Suricata eve.json,
                             nfdump file, pcap/pcapng; zeek|suricata|argus reads that format from stdin
+  -i, --interface <iface>   capture live traffic from a network interface (uses tcpdump; needs root)
+  -F, --pcapfilter <bpf>    BPF filter of the live capture (overrides config parameters.pcapfilter)
   -g, --growing <dir>       follow a directory of Zeek logs that Zeek keeps writing (ends only on Ctrl-C)
   -o, --output <dir>        output directory (default output/<input>_<date>/); its content is replaced
   -c, --config <file>       configuration file (default config/slips.yaml)
@@ -55,9 +61,7 @@ Options
 
 /** Slips flags that exist but whose feature this version does not have yet. */
 const NOT_BUILT: ReadonlyArray<[string[], string]> = [
-  [['-i', '--interface'], 'live capture from an interface'],
   [['-ap', '--access-point'], 'access-point mode'],
-  [['-F', '--pcapfilter'], 'packet capture filters'],
   [['-cc', '--clearcache'], 'the cache database'],
   [['-p', '--blocking'], 'blocking'],
   [['--clearblocking'], 'blocking'],
@@ -92,6 +96,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     allowUnknownFlags: true,
     flags: {
       filepath: { type: 'string', shortFlag: 'f' },
+      interface: { type: 'string', shortFlag: 'i' },
+      pcapfilter: { type: 'string', shortFlag: 'F' },
       growing: { type: 'string', shortFlag: 'g' },
       output: { type: 'string', shortFlag: 'o' },
       config: { type: 'string', shortFlag: 'c' },
@@ -108,8 +114,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     },
   });
   const known = new Set([
-    'filepath', 'growing', 'output', 'config', 'verbose', 'debug', 'testing', 'port', 'multiinstance', 'save', 'db', 'killall',
-    'version', 'help', 'f', 'g', 'o', 'c', 'v', 'e', 't', 'P', 'm', 's', 'd', 'k', 'V', 'h',
+    'filepath', 'interface', 'pcapfilter', 'growing', 'output', 'config', 'verbose', 'debug', 'testing', 'port', 'multiinstance', 'save', 'db', 'killall',
+    'version', 'help', 'f', 'i', 'F', 'g', 'o', 'c', 'v', 'e', 't', 'P', 'm', 's', 'd', 'k', 'V', 'h',
   ]);
   for (const key of Object.keys(cli.unnormalizedFlags)) {
     if (!known.has(key)) unknown = key.length === 1 ? `-${key}` : `--${key}`;
@@ -123,11 +129,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (flags.port !== undefined && (!Number.isInteger(flags.port) || flags.port < 1 || flags.port > 65535)) {
     throw new CliError('-P needs a port number between 1 and 65535.', 2);
   }
-  if (flags.filepath !== undefined && flags.db !== undefined) {
+  const inputs = [flags.filepath, flags.interface, flags.db].filter((v) => v !== undefined).length;
+  if (inputs > 1) {
     throw new CliError('Only one of the flags -i, -ap, -s, -d, or -f is allowed. Stopping Slips.', 2);
   }
-  if (flags.growing !== undefined && (flags.filepath !== undefined || flags.db !== undefined)) {
-    throw new CliError('-g <dir> is the input: it cannot be combined with -f or -d.', 2);
+  if (flags.growing !== undefined && (flags.filepath !== undefined || flags.db !== undefined || flags.interface !== undefined)) {
+    throw new CliError('-g <dir> is the input: it cannot be combined with -f, -i or -d.', 2);
+  }
+  if (flags.pcapfilter !== undefined && flags.interface === undefined) {
+    throw new CliError('-F filters a live capture: it needs -i <interface>.', 2);
   }
   if (flags.port !== undefined && flags.multiinstance) {
     throw new CliError('-P and -m cannot be used together: -m picks the port.', 2);
@@ -141,6 +151,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
     help: flags.help,
   };
   if (flags.filepath !== undefined) options.filepath = flags.filepath;
+  if (flags.interface !== undefined) options.interface = flags.interface;
+  if (flags.pcapfilter !== undefined) options.pcapfilter = flags.pcapfilter;
   if (flags.growing !== undefined) options.growing = flags.growing;
   if (flags.output !== undefined) options.output = flags.output;
   if (flags.config !== undefined) options.config = flags.config;

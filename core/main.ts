@@ -85,19 +85,20 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (cli.db !== undefined) return loadDatabase(cli, cli.db);
-  if (cli.filepath === undefined && cli.growing === undefined) {
+  if (cli.filepath === undefined && cli.growing === undefined && cli.interface === undefined) {
     say('[Main] You need to define an input source.');
     return 255;
   }
-  const inputArg = cli.growing ?? (cli.filepath as string);
-  const inputPath = path.resolve(inputArg);
+  const inputArg = cli.growing ?? cli.interface ?? (cli.filepath as string);
+  // A live capture's input is the interface name, not a path.
+  const inputPath = cli.interface ?? path.resolve(inputArg);
   if (cli.growing !== undefined && fs.statSync(inputPath, { throwIfNoEntry: false })?.isDirectory() !== true) {
     complain(`[Main] -g needs a directory of Zeek logs, got ${cli.growing}. Stopping.`);
     return 1;
   }
   // An existing path is a file or directory; otherwise Slips reads the named format from stdin.
-  const stdinFormat = cli.growing !== undefined || fs.existsSync(inputPath) ? undefined : stdinFormatOf(inputArg);
-  if (!fs.existsSync(inputPath) && stdinFormat === undefined) {
+  const stdinFormat = cli.growing !== undefined || cli.interface !== undefined || fs.existsSync(inputPath) ? undefined : stdinFormatOf(inputArg);
+  if (cli.interface === undefined && !fs.existsSync(inputPath) && stdinFormat === undefined) {
     complain(`[Main] Invalid file path ${inputArg}. Stopping.`);
     return 1;
   }
@@ -133,6 +134,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return runAnalysis({
     cli, config, configPath, inputPath, outputDir, printer, projectRoot: PROJECT_ROOT,
     redisPort: port, command: ['./slips.sh', ...argv].join(' '), stdinFormat, growing: cli.growing !== undefined,
+    liveInterface: cli.interface,
   });
 }
 

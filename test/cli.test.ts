@@ -60,7 +60,7 @@ test('an unknown flag is refused with exit code 2', async (t) => {
   t.notRegex(run.stdout, /Total analyzed IPs/);
 });
 
-for (const args of [['-i', 'eth0'], ['-cc'], ['-w'], ['-f', VERTICAL, '-p']]) {
+for (const args of [['-ap', 'wlan0,eth0'], ['-cc'], ['-w'], ['-f', VERTICAL, '-p']]) {
   test(`a Slips flag that is not built yet (${args.join(' ')}) is refused with exit code 2`, async (t) => {
     const run = await runSlips(t, args);
     t.is(run.code, 2);

@@ -15,8 +15,16 @@
 // arrive as captured, not reassembled) and every UDP / ICMP payload (seq 0), after the
 // connection state was updated. `conn.service` may be set by an analyzer; it goes to the
 // record's appproto and conn.log's service.
+//
+// Tunnels: a packet that came through tunnels carries its encapsulation (EncapLayer list,
+// outermost first; see inputs/pcap/tunnel.ts). Like Zeek, the connection key ignores it; the
+// connection remembers its current encapsulation, collects the innermost tunnel's uid of each
+// encapsulation seen into `tunnelParents` (conn.log tunnel_parents), reports new and changed
+// encapsulations through onEncap (up to Tunnel::max_changes_per_connection changes, then an
+// 'X' history letter), and `packet()` returns the connection so that a UDP tunnel can be opened.
 
 import type { AnalyzerSession } from './analyzer.js';
+import type { EncapLayer, UdpTunnelState } from './tunnel.js';
 import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
 
 // --- Zeek's defaults (init-bare.zeek)
@@ -33,6 +41,9 @@ const ICMP_INACTIVITY_TIMEOUT = 60;
 const DNS_SESSION_TIMEOUT = 10;
 const DNS_UDP_PORTS = new Set([53, 137, 5353, 5355]);
 const TOO_LARGE_SEQ_DELTA = 1048576;
+/** Zeek's Tunnel::max_changes_per_connection. */
+const MAX_TUNNEL_CHANGES = 5;
+const NO_ENCAP: readonly EncapLayer[] = [];
 const TWO32 = 4294967296;
 
 // --- TCP endpoint states (Zeek's TCP_ENDPOINT_*)
@@ -52,6 +63,7 @@ const HIST_FIN_RST = 0x8;
 const HIST_DATA = 0x10;
 const HIST_ACK = 0x20;
 const HIST_MULTI_FLAG = 0x40;
+const HIST_UNKNOWN = 0x80;
 
 /**
  * Ports registered by Zeek's default analyzers (likely_server_ports): a connection whose first
@@ -156,6 +168,10 @@ function dataSeen(ep: Endpoint, start: number, end: number): void {
   ep.ahead.splice(0, i);
 }
 
+function isClean(ep: Endpoint): boolean {
+  return ep.state === ESTABLISHED || (ep.state === CLOSED && ep.prevState === ESTABLISHED);
+}
+
 function isHandshake(state: number): boolean {
   return state === INACTIVE || state === SYN_SENT || state === SYN_ACK_SENT;
 }
@@ -211,6 +227,13 @@ export interface TrackedConn {
   missedBytes: number;
   /** Protocol-analyzer sessions still interested in the connection (AnalyzerSet's). */
   sessions: AnalyzerSession[] | undefined;
+  /** Tunnels the connection's latest packet came through, outermost first. */
+  encap: readonly EncapLayer[];
+  /** uids of the innermost tunnels seen carrying the connection (conn.log tunnel_parents). */
+  tunnelParents: string[];
+  tunnelChanges: number;
+  /** State of the UDP tunnel decapsulation when this connection is (maybe) a tunnel. */
+  udpTunnel: UdpTunnelState | undefined;
 }
 
 /** A finished connection with everything conn.log needs. */
@@ -290,6 +313,8 @@ export interface ConnTrackerOptions {
   onPayload?: (conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void;
   /** Interface name written into the records. */
   interfaceName?: string;
+  /** A connection was created in, or moved to, a (non-empty) encapsulation. */
+  onEncap?: (conn: TrackedConn, encap: readonly EncapLayer[]) => void;
 }
 
 export class ConnTracker {
@@ -298,14 +323,20 @@ export class ConnTracker {
   private readonly onConn: (finished: FinishedConn) => void;
   private readonly onPayload: ((conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void) | undefined;
   private readonly iface: string;
+  private readonly onEncap: ((conn: TrackedConn, encap: readonly EncapLayer[]) => void) | undefined;
   private uidState = 0x2545f491;
+  /** Encapsulation of the packet being processed. */
+  private encap: readonly EncapLayer[] = NO_ENCAP;
   /** Latest packet time seen (network time). */
   now = 0;
+  /** Direction of the last packet given to packet(), relative to the connection it returned. */
+  lastIsOrig = true;
 
   constructor(options: ConnTrackerOptions) {
     this.onConn = options.onConn;
     this.onPayload = options.onPayload;
     this.iface = options.interfaceName ?? 'default';
+    this.onEncap = options.onEncap;
   }
 
   /** Connections currently tracked. */
@@ -335,20 +366,26 @@ export class ConnTracker {
     for (const conn of live) this.remove(conn);
   }
 
-  /** Feeds one decoded IP packet captured at `ts`. */
-  packet(d: Decoded, ts: number): void {
-    if (d.kind !== KIND_IP) return;
+  /**
+   * Feeds one decoded IP packet captured at `ts`, which came through the tunnels `encap`.
+   * Returns its connection (undefined for transports not tracked); `lastIsOrig` tells its direction.
+   */
+  packet(d: Decoded, ts: number, encap: readonly EncapLayer[] = NO_ENCAP): TrackedConn | undefined {
+    if (d.kind !== KIND_IP) return undefined;
     this.advance(ts);
+    this.encap = encap;
     const proto = d.proto;
-    if (proto === PROTO_TCP) this.tcpPacket(d, ts);
-    else if (proto === PROTO_UDP) this.udpPacket(d, ts);
-    else if (proto === PROTO_ICMP || proto === PROTO_ICMP6) this.icmpPacket(d, ts);
+    if (proto === PROTO_TCP) return this.tcpPacket(d, ts);
+    if (proto === PROTO_UDP) return this.udpPacket(d, ts);
+    if (proto === PROTO_ICMP || proto === PROTO_ICMP6) return this.icmpPacket(d, ts);
+    return undefined;
   }
 
   // -------------------------------------------------------------------------------------------
   // Connections
 
-  private newUid(): string {
+  /** A fresh Zeek-style uid ('C' + base62), deterministic per run (also used for IP tunnels). */
+  newUid(): string {
     // xorshift32, three words -> 'C' + base62 (deterministic per run).
     let out = 'C';
     for (let w = 0; w < 3; w++) {
@@ -396,9 +433,33 @@ export class ConnTracker {
       removed: false,
       missedBytes: 0,
       sessions: undefined,
+      encap: this.encap,
+      tunnelParents: [],
+      tunnelChanges: 0,
+      udpTunnel: undefined,
     };
     this.conns.set(key, conn);
+    if (this.encap.length > 0) {
+      conn.tunnelParents.push(this.encap[this.encap.length - 1]!.uid);
+      this.onEncap?.(conn, this.encap);
+    }
     return conn;
+  }
+
+  /** Zeek's Connection::CheckEncapsulation for a packet of an existing connection. */
+  private checkEncap(conn: TrackedConn): void {
+    const encap = this.encap;
+    if (sameEncap(conn.encap, encap)) return;
+    conn.encap = encap;
+    if (conn.tunnelChanges >= MAX_TUNNEL_CHANGES) {
+      markPartial(conn);
+      return;
+    }
+    conn.tunnelChanges += 1;
+    if (encap.length === 0) return;
+    const parent = encap[encap.length - 1]!.uid;
+    if (!conn.tunnelParents.includes(parent)) conn.tunnelParents.push(parent);
+    this.onEncap?.(conn, encap);
   }
 
   private remove(conn: TrackedConn): void {
@@ -547,7 +608,7 @@ export class ConnTracker {
     return true;
   }
 
-  private tcpPacket(d: Decoded, ts: number): void {
+  private tcpPacket(d: Decoded, ts: number): TrackedConn {
     const key = this.tcpKey(d);
     const flags = d.tcpFlags;
     let conn = this.conns.get(key);
@@ -567,11 +628,14 @@ export class ConnTracker {
       this.addTimer(conn, T_EXPIRE, ts + TCP_SYN_TIMEOUT);
     }
     const isOrig = d.src === conn.origH && d.sport === conn.origP;
+    if (conn.encap !== this.encap) this.checkEncap(conn);
     // Counted on the endpoint object, which stays right if the packet flips the roles.
     const ep = isOrig ? conn.orig : conn.resp;
     this.tcpProcess(conn, isOrig, d, ts);
     ep.pkts += 1;
     ep.ipBytes += d.ipLen;
+    this.lastIsOrig = ep === conn.orig;
+    return conn;
   }
 
   private tcpProcess(conn: TrackedConn, isOrig: boolean, d: Decoded, t: number): void {
@@ -699,7 +763,8 @@ export class ConnTracker {
     }
     if (upTo <= ep.seenUpTo) return;
     const peer = ep === conn.orig ? conn.resp : conn.orig;
-    if (ep.state === ESTABLISHED && peer.state === ESTABLISHED) {
+    // Zeek counts gaps while both sides are established or closing cleanly (closed from established).
+    if (isClean(ep) && isClean(peer)) {
       conn.missedBytes += upTo - ep.seenUpTo;
       this.scaled(conn, ep, 'G', 'gap');
     }
@@ -832,7 +897,7 @@ export class ConnTracker {
   // -------------------------------------------------------------------------------------------
   // UDP and ICMP
 
-  private udpPacket(d: Decoded, ts: number): void {
+  private udpPacket(d: Decoded, ts: number): TrackedConn {
     const a = `${d.src}|${d.sport}`;
     const b = `${d.dst}|${d.dport}`;
     const key = a < b ? `17|${a}|${b}` : `17|${b}|${a}`;
@@ -844,6 +909,7 @@ export class ConnTracker {
       if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + DNS_SESSION_TIMEOUT);
     }
     const isOrig = d.src === conn.origH && d.sport === conn.origP;
+    if (conn.encap !== this.encap) this.checkEncap(conn);
     const ep = isOrig ? conn.orig : conn.resp;
     ep.pkts += 1;
     ep.ipBytes += d.ipLen;
@@ -851,10 +917,12 @@ export class ConnTracker {
     this.checkHistory(conn, isOrig, HIST_DATA, 'D');
     const len = d.udpLen - 8;
     ep.length = ep.length < 0 ? len : ep.length + len;
+    this.lastIsOrig = isOrig;
     this.deliverDatagram(conn, isOrig, d, d.l4Len - 8);
+    return conn;
   }
 
-  private icmpPacket(d: Decoded, ts: number): void {
+  private icmpPacket(d: Decoded, ts: number): TrackedConn {
     const v6 = d.proto === PROTO_ICMP6;
     const type = d.icmpType;
     const counterpart = v6 ? icmp6Counterpart(type) : icmp4Counterpart(type);
@@ -869,13 +937,16 @@ export class ConnTracker {
       this.setInactivity(conn, ICMP_INACTIVITY_TIMEOUT);
     }
     const isOrig = d.src === conn.origH && type === conn.origP;
+    if (conn.encap !== this.encap) this.checkEncap(conn);
     const ep = isOrig ? conn.orig : conn.resp;
     ep.pkts += 1;
     ep.ipBytes += d.ipLen;
     conn.lastTime = ts;
     const len = d.l4Len - 8;
     ep.length = ep.length < 0 ? len : ep.length + len;
+    this.lastIsOrig = isOrig;
     this.deliverDatagram(conn, isOrig, d, len);
+    return conn;
   }
 
   private deliverDatagram(conn: TrackedConn, isOrig: boolean, d: Decoded, len: number): void {
@@ -883,6 +954,20 @@ export class ConnTracker {
     const end = Math.min(d.payloadOff + len, d.data.length);
     if (end > d.payloadOff) this.onPayload(conn, isOrig, 0, d.data.subarray(d.payloadOff, end));
   }
+}
+
+/** Zeek's 'X' history letter (analysis partial, e.g. a tunnel limit exceeded), once, either direction. */
+export function markPartial(conn: TrackedConn): void {
+  if ((conn.histSeen & HIST_UNKNOWN) !== 0) return;
+  conn.histSeen |= HIST_UNKNOWN;
+  conn.history += 'X';
+}
+
+/** Whether two encapsulations are the same tunnels (compared by the tunnels' uids). */
+function sameEncap(a: readonly EncapLayer[], b: readonly EncapLayer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.uid !== b[i]!.uid) return false;
+  return true;
 }
 
 /** Responders that are broadcast / multicast addresses are never flipped to originators. */

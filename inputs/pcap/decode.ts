@@ -1,7 +1,12 @@
 // Packet decoding: link layer (Ethernet, Linux SLL / SLL2, raw IP, BSD loopback/null, PPP),
 // 802.1Q / QinQ tags, PPPoE sessions, MPLS label stacks, IPv4 (checksums not verified;
 // fragments reassembled in a bounded table), IPv6 with extension headers (fragments too),
-// then TCP, UDP, ICMP, ICMPv6 and ARP headers. The result goes into one reused Decoded
+// then TCP, UDP, ICMP, ICMPv6 and ARP headers. IP-level tunnels are opened on the way, like
+// Zeek: IP-in-IP / 6in4 (IP protocols 4 and 41) and GRE (version 0 with IPv4, IPv6,
+// transparent Ethernet or ERSPAN I/II/III payload; version 1 / PPTP with PPP carrying IP);
+// each crossed tunnel is listed in `ipTunnels` and the packet decodes to the innermost one.
+// UDP tunnels (VXLAN, GTP-U, Teredo, Geneve) need the outer connection and are opened by
+// inputs/pcap/tunnel.ts through decodeInner(). The result goes into one reused Decoded
 // object holding offsets into the packet's bytes; strings are made only for addresses.
 
 /** What decode() found in a packet. */
@@ -13,6 +18,23 @@ export const PROTO_ICMP = 1;
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
 export const PROTO_ICMP6 = 58;
+export const PROTO_IPIP = 4;
+export const PROTO_IPV6 = 41;
+export const PROTO_GRE = 47;
+
+/** Tunnel kinds (Zeek's Tunnel::Type names are in tunnel.ts). */
+export const TUNNEL_IP = 1;
+export const TUNNEL_GRE = 2;
+
+/** Most tunnels crossed by one packet (Zeek's Tunnel::max_depth). */
+export const MAX_TUNNEL_DEPTH = 4;
+
+/** An IP-level tunnel a packet came through: the outer header's addresses. */
+export interface IpTunnelLayer {
+  type: number;
+  src: string;
+  dst: string;
+}
 
 export const TH_FIN = 0x01;
 export const TH_SYN = 0x02;
@@ -58,6 +80,8 @@ export interface Decoded {
   arpThaOff: number;
   arpSpa: string;
   arpTpa: string;
+  // --- IP tunnels crossed, outermost first (empty for most packets).
+  ipTunnels: IpTunnelLayer[];
 }
 
 export function newDecoded(): Decoded {
@@ -66,6 +90,7 @@ export function newDecoded(): Decoded {
     ipVersion: 0, src: '', dst: '', proto: 0, ipLen: 0, l4Off: 0, l4Len: 0,
     sport: 0, dport: 0, tcpFlags: 0, seq: 0, ack: 0, window: 0, payloadOff: 0, payloadLen: 0, udpLen: 0,
     icmpType: 0, icmpCode: 0, arpOp: 0, arpShaOff: 0, arpThaOff: 0, arpSpa: '', arpTpa: '',
+    ipTunnels: [],
   };
 }
 
@@ -78,6 +103,36 @@ export function macString(buf: Buffer, off: number): string {
 
 export function ipv4String(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/** Recently seen IPv4 address texts by their upper and lower 16 bits (small integers: cheap keys). */
+const ipv4Texts = new Map<number, Map<number, string>>();
+let ipv4TextCount = 0;
+/** Most address texts kept; the cache starts over beyond it. */
+const MAX_IPV4_TEXTS = 1 << 17;
+
+/** ipv4String without making a new string for an address seen lately (the hot path's case). */
+function ipv4Text(buf: Buffer, off: number): string {
+  const hi = (buf[off]! << 8) | buf[off + 1]!;
+  const lo = (buf[off + 2]! << 8) | buf[off + 3]!;
+  let byLow = ipv4Texts.get(hi);
+  if (byLow === undefined) {
+    byLow = new Map();
+    ipv4Texts.set(hi, byLow);
+  }
+  let text = byLow.get(lo);
+  if (text === undefined) {
+    if (ipv4TextCount >= MAX_IPV4_TEXTS) {
+      ipv4Texts.clear();
+      ipv4TextCount = 0;
+      byLow = new Map();
+      ipv4Texts.set(hi, byLow);
+    }
+    text = ipv4String(buf, off);
+    byLow.set(lo, text);
+    ipv4TextCount += 1;
+  }
+  return text;
 }
 
 /** RFC 5952 text of the IPv6 address at `off` (longest zero run of 2+ groups compressed). */
@@ -196,6 +251,11 @@ const ETH_QINQ_OLD = 0x9100;
 const ETH_MPLS = 0x8847;
 const ETH_PPPOE = 0x8864;
 const ETH_FABRICPATH = 0x8903;
+/** GRE payload types besides IPv4 / IPv6. */
+const GRE_TEB = 0x6558;
+const GRE_ERSPAN_2 = 0x88be;
+const GRE_ERSPAN_3 = 0x22eb;
+const GRE_PPP = 0x880b;
 
 export class Decoder {
   readonly out: Decoded = newDecoded();
@@ -214,6 +274,7 @@ export class Decoder {
     d.frame = data;
     d.dstMacOff = -1;
     d.srcMacOff = -1;
+    if (d.ipTunnels.length > 0) d.ipTunnels = [];
     this.ts = ts;
     switch (linkType) {
       case 1: // Ethernet
@@ -340,12 +401,13 @@ export class Decoder {
     d.kind = KIND_IP;
     d.data = data;
     d.ipVersion = 4;
-    d.src = ipv4String(data, off + 12);
-    d.dst = ipv4String(data, off + 16);
+    d.src = ipv4Text(data, off + 12);
+    d.dst = ipv4Text(data, off + 16);
     d.proto = proto;
     d.ipLen = total;
     d.l4Off = off + ihl;
     d.l4Len = total - ihl;
+    if (proto === PROTO_GRE || proto === PROTO_IPIP || proto === PROTO_IPV6) return this.ipTunnel(data);
     return this.transport(data);
   }
 
@@ -394,7 +456,81 @@ export class Decoder {
     d.ipLen = plen + 40;
     d.l4Off = at;
     d.l4Len = end - at;
+    if (next === PROTO_GRE || next === PROTO_IPIP || next === PROTO_IPV6) return this.ipTunnel(data);
     return this.transport(data);
+  }
+
+  /**
+   * The packet in d is an IP-in-IP or GRE packet: records the tunnel and decodes the packet it
+   * carries in its place (false when the payload is not one we open, or too deep).
+   */
+  private ipTunnel(data: Buffer): boolean {
+    const d = this.out;
+    if (d.ipTunnels.length >= MAX_TUNNEL_DEPTH) return false;
+    const off = d.l4Off;
+    const end = Math.min(off + d.l4Len, data.length);
+    // The inner packet is its own datagram: nothing past the outer IP payload belongs to it.
+    const inner = end < data.length ? data.subarray(0, end) : data;
+    if (d.proto !== PROTO_GRE) {
+      d.ipTunnels.push({ type: TUNNEL_IP, src: d.src, dst: d.dst });
+      d.dstMacOff = -1;
+      d.srcMacOff = -1;
+      return d.proto === PROTO_IPIP ? this.ipv4(inner, off) : this.ipv6(inner, off);
+    }
+    if (end - off < 4) return false;
+    const flags = data[off]!;
+    const version = data[off + 1]! & 0x07;
+    const type = data.readUInt16BE(off + 2);
+    // Routing present (obsolete RFC 1701 source routes): not opened, like Zeek.
+    if ((flags & 0x40) !== 0) return false;
+    let at = off + 4;
+    if (version === 0) {
+      if (flags & 0x80) at += 4; // checksum + reserved
+      if (flags & 0x20) at += 4; // key
+      if (flags & 0x10) at += 4; // sequence number
+    } else if (version === 1) {
+      // Enhanced GRE (PPTP): key always present, then optional sequence and acknowledgement.
+      if ((flags & 0x20) === 0 || type !== GRE_PPP) return false;
+      at += 4;
+      if (flags & 0x10) at += 4;
+      if (data[off + 1]! & 0x80) at += 4;
+    } else return false;
+    if (at > end) return false;
+    const src = d.src;
+    const dst = d.dst;
+    d.ipTunnels.push({ type: TUNNEL_GRE, src, dst });
+    d.dstMacOff = -1;
+    d.srcMacOff = -1;
+    switch (type) {
+      case ETH_IPV4: return this.ipv4(inner, at);
+      case ETH_IPV6: return this.ipv6(inner, at);
+      case GRE_PPP: {
+        // PPP frame, with or without the HDLC address / control bytes.
+        if (inner.length >= at + 2 && inner[at] === 0xff && inner[at + 1] === 0x03) at += 2;
+        return inner.length >= at + 2 && this.ppp(inner, inner.readUInt16BE(at), at + 2);
+      }
+      case GRE_TEB: return this.innerEther(inner, at);
+      case GRE_ERSPAN_2:
+        // ERSPAN type II carries a sequence number and an 8-byte header; type I has neither.
+        return this.innerEther(inner, (flags & 0x10) !== 0 ? at + 8 : at);
+      case GRE_ERSPAN_3: {
+        // 12-byte header, plus an 8-byte platform-specific subheader when its O flag is set.
+        if (inner.length < at + 12) return false;
+        return this.innerEther(inner, at + 12 + ((inner[at + 11]! & 0x01) !== 0 ? 8 : 0));
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** An Ethernet frame carried inside a tunnel at `off`: its MACs become the packet's. */
+  private innerEther(data: Buffer, off: number): boolean {
+    if (data.length < off + 14) return false;
+    const d = this.out;
+    d.frame = data;
+    d.dstMacOff = off;
+    d.srcMacOff = off + 6;
+    return this.ether(data, off + 12);
   }
 
   private transport(data: Buffer): boolean {

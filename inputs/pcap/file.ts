@@ -3,10 +3,74 @@
 // timestamp resolution, enhanced / simple / obsolete packet blocks; other blocks skipped).
 // The file is read in chunks; a packet's bytes are a view into the chunk buffer, valid only
 // during the callback. Damage (truncation, impossible lengths) is reported to the ErrorSink
-// with the byte offset; reading continues when the framing still makes sense.
+// with the byte offset; reading continues when the framing still makes sense. The bytes come
+// from a file or from a stream (a pipe, e.g. tcpdump -w - for live capture): chunks are
+// whatever the stream delivered so far.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { ErrorSink } from '../errors.js';
+
+/** Where the capture's bytes come from: reads go forward only, from the start. */
+interface ByteSource {
+  /** Reads up to `length` bytes into buf at `offset`; 0 only at the end of the input. */
+  read(buf: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A file as a ByteSource. Reads are synchronous: a chunk comes from the page cache in about a
+ * millisecond, and an asynchronous read would leave the parser idle meanwhile.
+ */
+async function fileSource(path: string): Promise<ByteSource> {
+  const fd = await new Promise<number>((resolve, reject) => fs.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))));
+  return {
+    read: (buf, offset, length) => Promise.resolve(fs.readSync(fd, buf, offset, length, null)),
+    close: () => new Promise<void>((resolve) => fs.close(fd, () => resolve())),
+  };
+}
+
+/** A readable stream as a ByteSource: each read waits until bytes arrived or the stream ended. */
+function streamSource(stream: Readable): ByteSource {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    // Back-pressure: the reader parses what it has before more is taken in.
+    if (queue.length > 64) stream.pause();
+    notify();
+  });
+  stream.once('end', () => { ended = true; notify(); });
+  stream.once('close', () => { ended = true; notify(); });
+  stream.once('error', (error: Error) => { failure = error; ended = true; notify(); });
+  return {
+    async read(buf, offset, length) {
+      while (queue.length === 0 && !ended) await new Promise<void>((resolve) => { wake = resolve; });
+      if (failure !== undefined && queue.length === 0) throw failure;
+      let n = 0;
+      while (queue.length > 0 && n < length) {
+        const head = queue[0]!;
+        const take = Math.min(head.length, length - n);
+        head.copy(buf, offset + n, 0, take);
+        n += take;
+        if (take === head.length) queue.shift();
+        else queue[0] = head.subarray(take);
+      }
+      if (queue.length <= 16 && stream.isPaused()) stream.resume();
+      return n;
+    },
+    close: async () => {
+      stream.destroy();
+    },
+  };
+}
 
 /** One captured packet; a reused object, valid only inside the callback. */
 export interface RawPacket {
@@ -65,36 +129,45 @@ export class CaptureFile {
   // pcapng
   private interfaces: Interface[] = [];
 
+  format: 'pcap' | 'pcapng' = 'pcap';
+
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly source: ByteSource,
     readonly path: string,
-    readonly format: 'pcap' | 'pcapng',
     private readonly sink: ErrorSink,
   ) {}
 
   /** Opens `path` and checks its magic; throws CaptureFormatError for anything else. */
   static async open(path: string, sink: ErrorSink): Promise<CaptureFile> {
-    const fh = await open(path, 'r');
+    return CaptureFile.start(await fileSource(path), path, sink);
+  }
+
+  /** Reads a capture from a stream (named `name` in messages); waits for its first bytes. */
+  static async fromStream(stream: Readable, name: string, sink: ErrorSink): Promise<CaptureFile> {
+    return CaptureFile.start(streamSource(stream), name, sink);
+  }
+
+  /** Reads until the magic is in the buffer and takes the format from it. */
+  private static async start(source: ByteSource, path: string, sink: ErrorSink): Promise<CaptureFile> {
+    const file = new CaptureFile(source, path, sink);
     try {
-      const head = Buffer.alloc(4);
-      const { bytesRead } = await fh.read(head, 0, 4, 0);
-      const be = bytesRead === 4 ? head.readUInt32BE(0) : 0;
-      const le = bytesRead === 4 ? head.readUInt32LE(0) : 0;
-      if (be === PCAPNG_SHB) return new CaptureFile(fh, path, 'pcapng', sink);
-      const file = new CaptureFile(fh, path, 'pcap', sink);
-      if (le === PCAP_MICRO || le === PCAP_NANO) file.le = true;
+      while (file.end < 4 && (await file.fill()));
+      const be = file.end >= 4 ? file.buf.readUInt32BE(0) : 0;
+      const le = file.end >= 4 ? file.buf.readUInt32LE(0) : 0;
+      if (be === PCAPNG_SHB) file.format = 'pcapng';
+      else if (le === PCAP_MICRO || le === PCAP_NANO) file.le = true;
       else if (be === PCAP_MICRO || be === PCAP_NANO) file.le = false;
       else throw new CaptureFormatError(`${path}: not a pcap or pcapng file (magic 0x${be.toString(16).padStart(8, '0')})`);
       file.pcapUnits = (file.le ? le : be) === PCAP_NANO ? 1e9 : 1e6;
       return file;
     } catch (error) {
-      await fh.close();
+      await source.close();
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    await this.source.close();
   }
 
   private problem(offset: number, message: string): void {
@@ -120,7 +193,7 @@ export class CaptureFile {
       this.buf.copy(bigger, 0, 0, this.end);
       this.buf = bigger;
     }
-    const { bytesRead } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+    const bytesRead = await this.source.read(this.buf, this.end, this.buf.length - this.end);
     this.end += bytesRead;
     if (bytesRead === 0) {
       this.eof = true;

@@ -21,10 +21,27 @@ export const GPS_RULE = 'NETWORK_gps_location_leaked';
 /** Bytes of a payload that are searched (patterns sit in request lines and small bodies). */
 const MAX_SCAN_BYTES = 16 * 1024;
 
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39;
+}
+
+/**
+ * Cheapest test, on the bytes (no string is made for most payloads): every rule needs a number
+ * with a fraction, i.e. a digit, '.', then two digits.
+ */
+function hasDecimal(payload: Buffer, end: number): boolean {
+  for (let i = payload.indexOf(0x2e, 1); i !== -1 && i + 2 < end; i = payload.indexOf(0x2e, i + 1)) {
+    if (isDigit(payload[i - 1]) && isDigit(payload[i + 1]) && isDigit(payload[i + 2])) return true;
+  }
+  return false;
+}
+
 /** The GPS-leak match in a payload, if any. */
 export function findLocationLeak(payload: Buffer): PayloadMatch | undefined {
   if (payload.length < 8) return undefined;
-  const text = payload.toString('latin1', 0, Math.min(payload.length, MAX_SCAN_BYTES));
+  const end = Math.min(payload.length, MAX_SCAN_BYTES);
+  if (!hasDecimal(payload, end)) return undefined;
+  const text = payload.toString('latin1', 0, end);
   if (!HINT.test(text)) return undefined;
   const latitude = LATITUDE.exec(text);
   if (latitude !== null) {

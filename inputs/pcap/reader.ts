@@ -1,6 +1,9 @@
 // The pcap / pcapng input: packets are read in chunks, decoded, fed to the connection tracker
 // and its protocol analyzers (inputs/pcap/analyzers.ts) and turned into the records Zeek would
-// log (conn, arp and the analyzers' records), optionally also written as Zeek logs.
+// log (conn, arp, tunnel and the analyzers' records), optionally also written as Zeek logs.
+// Tunnels (inputs/pcap/tunnel.ts): a packet that came through IP tunnels is tracked with
+// their encapsulation; a UDP datagram that opens as a tunnel is tracked itself and then its
+// inner packet is decoded and tracked in turn, one level deeper.
 //
 // Ordering rule: an ARP record is ready when its packet is read, an analyzer's record when the
 // analyzer emits it (e.g. a software record when its banner is complete, an ssh record when the
@@ -9,6 +12,9 @@
 // connection, current packet time). So that long connections cannot hold everything, the
 // release point is never older than MAX_HOLD seconds before the current packet time, and at
 // most MAX_HELD records wait; a connection longer than that comes out late (out of order).
+// Live capture (inputs/pcap/live.ts) releases records as soon as they are ready, and when no
+// packet arrived for IDLE_TICK_MS, network time follows the wall clock so that the timers of
+// idle connections still end them.
 
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
@@ -17,21 +23,30 @@ import { type AnalyzerOutput, AnalyzerSet } from './analyzer.js';
 import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
 import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
-import { Decoder, KIND_ARP, KIND_IP } from './decode.js';
+import { Decoder, KIND_ARP, KIND_IP, PROTO_UDP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
 import { findLocationLeak, type PayloadMatch } from './leak.js';
+import { type EncapLayer, Tunnels } from './tunnel.js';
 import { ARP_LOG, arpRow, CONN_LOG, connRow, ZeekLogWriter } from './zeekLog.js';
+
+const NO_TUNNELS: readonly EncapLayer[] = [];
 
 /** Longest time (seconds of packet time) a record waits for older connection records. */
 const MAX_HOLD = 300;
 /** Most records waiting in the reorder heap. */
 const MAX_HELD = 200_000;
+/** Live capture: wait this long for packets before moving network time to the wall clock. */
+const IDLE_TICK_MS = 500;
+/** Live capture: network time follows the wall clock this far behind (packets still in flight). */
+const LIVE_LAG_SECONDS = 0.5;
 
 export interface PcapInputOptions {
   /** Also write conn.log, arp.log and the analyzers' logs (Zeek TSV) into this directory. */
   zeekLogDir?: string;
   /** Interface name for the records ('default' when not given). */
   interfaceName?: string;
+  /** The capture is live (see the header comment). */
+  live?: boolean;
 }
 
 
@@ -141,18 +156,22 @@ function connRecord(f: FinishedConn): ConnRecord {
   };
 }
 
-class PcapInput implements FlowReader {
-  readonly inputType = 'pcap';
+export class PcapInput implements FlowReader {
+  readonly inputType: string;
   readonly totalLines = undefined;
   private stopped = false;
   private readonly held = new RecordHeap();
   private readonly decoder = new Decoder();
   private readonly tracker: ConnTracker;
+  private readonly tunnels: Tunnels;
   private readonly logs: ZeekLogWriter | undefined;
   private readonly iface: string;
+  private readonly live: boolean;
 
   constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
     this.iface = options.interfaceName ?? 'default';
+    this.live = options.live === true;
+    this.inputType = this.live ? 'interface' : 'pcap';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
     const output: AnalyzerOutput = {
       record: (record) => this.held.push(record),
@@ -161,6 +180,7 @@ class PcapInput implements FlowReader {
     const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
+      onEncap: (_conn, encap) => this.tunnels.register(encap, this.tracker.now),
       onPayload: (conn, isOrig, seq, payload) => {
         analyzers.payload(conn, isOrig, seq, payload);
         const leak = findLocationLeak(payload);
@@ -168,10 +188,12 @@ class PcapInput implements FlowReader {
       },
       onConn: (finished) => {
         analyzers.finish(finished);
+        this.tunnels.closed(finished.conn, this.tracker.now);
         this.logs?.write(CONN_LOG, connRow(finished));
         this.held.push(connRecord(finished));
       },
     });
+    this.tunnels = new Tunnels(() => this.tracker.newUid(), output, this.iface);
   }
 
   get linesRead(): number {
@@ -183,19 +205,27 @@ class PcapInput implements FlowReader {
   }
 
   private readonly onPacket = (pkt: RawPacket): void => {
-    const decoder = this.decoder;
-    if (!decoder.decode(pkt.data, pkt.linkType, pkt.ts)) return;
-    const d = decoder.out;
-    if (d.kind === KIND_IP) this.tracker.packet(d, pkt.ts);
-    else if (d.kind === KIND_ARP) {
-      this.tracker.advance(pkt.ts);
-      const record: ArpRecord | undefined = arpRecord(d, pkt.ts, this.iface);
+    if (this.decoder.decode(pkt.data, pkt.linkType, pkt.ts)) this.track(pkt.ts, NO_TUNNELS);
+  };
+
+  /** Tracks the packet in the decoder's output, which came through the UDP tunnels `outer`. */
+  private track(ts: number, outer: readonly EncapLayer[]): void {
+    const d = this.decoder.out;
+    const encap = d.ipTunnels.length === 0 ? outer : outer.concat(this.tunnels.ipLayers(d.ipTunnels, ts));
+    if (d.kind === KIND_IP) {
+      const conn = this.tracker.packet(d, ts, encap);
+      if (conn === undefined || d.proto !== PROTO_UDP) return;
+      const inner = this.tunnels.udpInner(conn, this.tracker.lastIsOrig, d, encap.length);
+      if (inner !== undefined && this.decoder.decode(inner.data, inner.linkType, ts)) this.track(ts, encap.concat(inner.layer));
+    } else if (d.kind === KIND_ARP) {
+      this.tracker.advance(ts);
+      const record: ArpRecord | undefined = arpRecord(d, ts, this.iface);
       if (record !== undefined) {
         this.logs?.write(ARP_LOG, arpRow(record));
         this.held.push(record);
       }
     }
-  };
+  }
 
   /** Records whose turn has come (all of them when `all`). */
   private release(all: boolean): FlowRecord[] {
@@ -207,16 +237,37 @@ class PcapInput implements FlowReader {
     return out;
   }
 
+  /** The next fill() outcome; live, 'idle' when no bytes came for IDLE_TICK_MS. */
+  private async next(pending: Promise<boolean>): Promise<boolean | 'idle'> {
+    if (!this.live) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), IDLE_TICK_MS); });
+    try {
+      return await Promise.race([pending, idle]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async *batches(): AsyncIterable<FlowRecord[]> {
     try {
-      while (!this.stopped && (await this.file.fill())) {
-        this.file.parse(this.onPacket);
-        const ready = this.release(false);
+      // Opening the capture already read its first bytes.
+      this.file.parse(this.onPacket);
+      let pending = this.file.fill();
+      while (!this.stopped) {
+        const more = await this.next(pending);
+        if (more === false) break;
+        if (more === 'idle') this.tracker.advance(Date.now() / 1000 - LIVE_LAG_SECONDS);
+        else {
+          this.file.parse(this.onPacket);
+          pending = this.file.fill();
+        }
+        const ready = this.release(this.live);
         this.logs?.flush();
         if (ready.length > 0) yield ready;
       }
       // A partial record at the end has been reported by fill(); parse what is complete.
-      this.file.parse(this.onPacket);
+      if (!this.stopped) this.file.parse(this.onPacket);
       this.tracker.flush();
       const rest = this.release(true);
       if (rest.length > 0) yield rest;

@@ -142,7 +142,8 @@ export function connRow(f: FinishedConn): ZeekValue[] {
     zeekTime(c.ts), c.uid, c.origH, c.origP, c.respH, c.respP, f.proto, c.service === '' ? '-' : c.service,
     zeekTime(f.duration), set ? f.origBytes : '-', set ? f.respBytes : '-', f.state,
     zeekBool(isLocalAddr(c.origH)), zeekBool(isLocalAddr(c.respH)), c.missedBytes,
-    c.history === '' ? '-' : c.history, c.orig.pkts, c.orig.ipBytes, c.resp.pkts, c.resp.ipBytes, '-', c.ipProto,
+    c.history === '' ? '-' : c.history, c.orig.pkts, c.orig.ipBytes, c.resp.pkts, c.resp.ipBytes,
+    c.tunnelParents.length > 0 ? zeekList(c.tunnelParents) : '-', c.ipProto,
   ];
 }
 
