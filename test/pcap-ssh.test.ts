@@ -187,8 +187,7 @@ test('a full SSH 2 exchange: negotiated algorithms, host key fingerprint and Zee
 });
 
 (haveOracle ? test : test.skip)('ssh.log agrees with Zeek on every oracle trace, algorithms included', async (t) => {
-  // gre-sample's SSH session is inside a GRE tunnel (decapsulation pending).
-  const traces = tracesWithLog('ssh').filter((trace) => trace !== 'gre-sample');
+  const traces = tracesWithLog('ssh');
   t.true(traces.length >= 4);
   for (const trace of traces) {
     const result = await compareWithZeek(trace, 'ssh', 'version,auth_success,auth_attempts,client,server,direction,cipher_alg,mac_alg,compression_alg,kex_alg,host_key_alg');
