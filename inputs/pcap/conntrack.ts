@@ -37,6 +37,7 @@ const TCP_RESET_DELAY = 5;
 const TCP_INACTIVITY_TIMEOUT = 300;
 const UDP_INACTIVITY_TIMEOUT = 60;
 const ICMP_INACTIVITY_TIMEOUT = 60;
+const UNKNOWN_IP_INACTIVITY_TIMEOUT = 60;
 /** Zeek's dns_session_timeout: the DNS analyzer ends idle UDP DNS "connections" early. */
 const DNS_SESSION_TIMEOUT = 10;
 const DNS_UDP_PORTS = new Set([53, 137, 5353, 5355]);
@@ -239,7 +240,7 @@ export interface TrackedConn {
 /** A finished connection with everything conn.log needs. */
 export interface FinishedConn {
   conn: TrackedConn;
-  proto: 'tcp' | 'udp' | 'icmp';
+  proto: 'tcp' | 'udp' | 'icmp' | 'unknown_transport';
   /** duration / bytes are unset (Zeek '-') when the duration is 0. */
   duration: number | undefined;
   origBytes: number;
@@ -378,7 +379,7 @@ export class ConnTracker {
     if (proto === PROTO_TCP) return this.tcpPacket(d, ts);
     if (proto === PROTO_UDP) return this.udpPacket(d, ts);
     if (proto === PROTO_ICMP || proto === PROTO_ICMP6) return this.icmpPacket(d, ts);
-    return undefined;
+    return this.unknownTransportPacket(d, ts);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -467,7 +468,7 @@ export class ConnTracker {
     conn.removed = true;
     if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
     const duration = conn.lastTime - conn.ts;
-    let proto: 'tcp' | 'udp' | 'icmp';
+    let proto: FinishedConn['proto'];
     let origBytes: number;
     let respBytes: number;
     let state: string;
@@ -477,7 +478,7 @@ export class ConnTracker {
       respBytes = conn.resp.size(conn.orig);
       state = tcpConnState(conn, origBytes, respBytes);
     } else {
-      proto = conn.ipProto === PROTO_UDP ? 'udp' : 'icmp';
+      proto = conn.ipProto === PROTO_UDP ? 'udp' : isIcmp(conn.ipProto) ? 'icmp' : 'unknown_transport';
       origBytes = Math.max(conn.orig.length, 0);
       respBytes = Math.max(conn.resp.length, 0);
       state = proto === 'udp' ? udpConnState(conn) : 'OTH';
@@ -949,11 +950,36 @@ export class ConnTracker {
     return conn;
   }
 
+  /**
+   * Any other IP protocol (SCTP, L2TP, ...): Zeek's unknown_transport connection between two
+   * addresses, ports 0, no payload analysis, counted by packets and IP bytes only.
+   */
+  private unknownTransportPacket(d: Decoded, ts: number): TrackedConn {
+    const key = d.src < d.dst ? `${d.proto}|${d.src}|${d.dst}` : `${d.proto}|${d.dst}|${d.src}`;
+    let conn = this.conns.get(key);
+    if (conn === undefined) {
+      conn = this.create(key, d, ts, false, 0, 0);
+      this.setInactivity(conn, UNKNOWN_IP_INACTIVITY_TIMEOUT);
+    }
+    const isOrig = d.src === conn.origH;
+    if (conn.encap !== this.encap) this.checkEncap(conn);
+    const ep = isOrig ? conn.orig : conn.resp;
+    ep.pkts += 1;
+    ep.ipBytes += d.ipLen;
+    conn.lastTime = ts;
+    this.lastIsOrig = isOrig;
+    return conn;
+  }
+
   private deliverDatagram(conn: TrackedConn, isOrig: boolean, d: Decoded, len: number): void {
     if (this.onPayload === undefined || len <= 0) return;
     const end = Math.min(d.payloadOff + len, d.data.length);
     if (end > d.payloadOff) this.onPayload(conn, isOrig, 0, d.data.subarray(d.payloadOff, end));
   }
+}
+
+function isIcmp(ipProto: number): boolean {
+  return ipProto === PROTO_ICMP || ipProto === PROTO_ICMP6;
 }
 
 /** Zeek's 'X' history letter (analysis partial, e.g. a tunnel limit exceeded), once, either direction. */
