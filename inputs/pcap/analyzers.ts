@@ -6,6 +6,7 @@ import { DhcpAnalyzer } from './dhcp.js';
 import { DnsAnalyzer } from './dns.js';
 import { FileTracker } from './files.js';
 import { HttpAnalyzer } from './http.js';
+import { NtpAnalyzer } from './ntp.js';
 import { Pop3Analyzer } from './pop3.js';
 import { QuicAnalyzer } from './quic.js';
 import { SmtpAnalyzer } from './smtp.js';
@@ -26,6 +27,7 @@ export function createAnalyzers(out: AnalyzerOutput): ProtocolAnalyzer[] {
     new DnsAnalyzer(out),
     new DhcpAnalyzer(out),
     new Pop3Analyzer(),
+    new NtpAnalyzer(),
     // What follows a CONNECT (or a protocol switch) gets SMTP and TLS analysis.
     new HttpAnalyzer(out, software, files, [smtp, tls]),
   ];
