@@ -34,6 +34,14 @@ const TCP_CONNECTION_LINGER = 5;
 const TCP_ATTEMPT_DELAY = 5;
 const TCP_CLOSE_DELAY = 5;
 const TCP_RESET_DELAY = 5;
+/**
+ * Live capture trades Zeek's waits after a close / reset and its DNS session timeout for
+ * latency (flows reach the detections within seconds); a packet arriving after the shorter wait
+ * starts a new connection where Zeek would have added it to the old one.
+ */
+const LIVE_CLOSE_DELAY = 1;
+const LIVE_RESET_DELAY = 1;
+const LIVE_DNS_SESSION_TIMEOUT = 2;
 const TCP_INACTIVITY_TIMEOUT = 300;
 const UDP_INACTIVITY_TIMEOUT = 60;
 const ICMP_INACTIVITY_TIMEOUT = 60;
@@ -314,6 +322,8 @@ export interface ConnTrackerOptions {
   onPayload?: (conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void;
   /** Interface name written into the records. */
   interfaceName?: string;
+  /** Live capture: shorter close / reset delays and DNS session timeout (see LIVE_CLOSE_DELAY). */
+  live?: boolean;
   /** A connection was created in, or moved to, a (non-empty) encapsulation. */
   onEncap?: (conn: TrackedConn, encap: readonly EncapLayer[]) => void;
 }
@@ -324,6 +334,9 @@ export class ConnTracker {
   private readonly onConn: (finished: FinishedConn) => void;
   private readonly onPayload: ((conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void) | undefined;
   private readonly iface: string;
+  private readonly closeDelay: number;
+  private readonly resetDelay: number;
+  private readonly dnsSessionTimeout: number;
   private readonly onEncap: ((conn: TrackedConn, encap: readonly EncapLayer[]) => void) | undefined;
   private uidState = 0x2545f491;
   /** Encapsulation of the packet being processed. */
@@ -337,6 +350,9 @@ export class ConnTracker {
     this.onConn = options.onConn;
     this.onPayload = options.onPayload;
     this.iface = options.interfaceName ?? 'default';
+    this.closeDelay = options.live === true ? LIVE_CLOSE_DELAY : TCP_CLOSE_DELAY;
+    this.resetDelay = options.live === true ? LIVE_RESET_DELAY : TCP_RESET_DELAY;
+    this.dnsSessionTimeout = options.live === true ? LIVE_DNS_SESSION_TIMEOUT : DNS_SESSION_TIMEOUT;
     this.onEncap = options.onEncap;
   }
 
@@ -551,8 +567,8 @@ export class ConnTracker {
         this.remove(conn);
         return;
       case T_DNS:
-        if (t - conn.lastTime >= DNS_SESSION_TIMEOUT - 1) this.remove(conn);
-        else this.addTimer(conn, T_DNS, t + DNS_SESSION_TIMEOUT);
+        if (t - conn.lastTime >= this.dnsSessionTimeout - 1) this.remove(conn);
+        else this.addTimer(conn, T_DNS, t + this.dnsSessionTimeout);
         return;
     }
   }
@@ -854,7 +870,7 @@ export class ConnTracker {
         if (rst && peer.state !== CLOSED) {
           endpoint.setState(conn, peer, RESET);
           if (!endpoint.didClose) doClose = true;
-          this.addTimer(conn, T_RESET, t + TCP_RESET_DELAY);
+          this.addTimer(conn, T_RESET, t + this.resetDelay);
         }
         break;
       case RESET:
@@ -889,7 +905,7 @@ export class ConnTracker {
     if (complete) {
       if ((endpoint.prevState !== INACTIVE || peer.state !== INACTIVE) && genEvent) conn.isActive = false;
       this.cancelTimers(conn);
-      this.addTimer(conn, T_DELETE, conn.lastTime + TCP_CLOSE_DELAY);
+      this.addTimer(conn, T_DELETE, conn.lastTime + this.closeDelay);
     } else if (endpoint.prevState !== INACTIVE) {
       this.addTimer(conn, T_EXPIRE, conn.lastTime + TCP_SESSION_TIMER);
     }
@@ -907,7 +923,7 @@ export class ConnTracker {
       const flip = LIKELY_UDP_SERVER_PORTS.has(d.sport) && !LIKELY_UDP_SERVER_PORTS.has(d.dport) && !isBroadcastOrMulticast(d.dst);
       conn = this.create(key, d, ts, flip, d.sport, d.dport);
       this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
-      if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + DNS_SESSION_TIMEOUT);
+      if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + this.dnsSessionTimeout);
     }
     const isOrig = d.src === conn.origH && d.sport === conn.origP;
     if (conn.encap !== this.encap) this.checkEncap(conn);

@@ -180,6 +180,7 @@ export class PcapInput implements FlowReader {
     const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({
       interfaceName: this.iface,
+      live: this.live,
       onEncap: (_conn, encap) => this.tunnels.register(encap, this.tracker.now),
       onPayload: (conn, isOrig, seq, payload) => {
         analyzers.payload(conn, isOrig, seq, payload);
