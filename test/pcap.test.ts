@@ -249,7 +249,7 @@ const FIELDS = 'proto,conn_state,history,orig_pkts,resp_pkts,orig_bytes,resp_byt
  * "unknown_transport" connections, or a protocol analyzer's role flip (http on an IRC port).
  */
 const EXPECTED: Record<string, { agreement: number; matched: string }> = {
-  'cisco-fabric-path': { agreement: 70, matched: '32/64' },
+  'cisco-fabric-path': { agreement: 84, matched: '64/64' },
   'concurrent-range-requests': { agreement: 100, matched: '3/3' },
   'connect-with-smtp': { agreement: 100, matched: '1/1' },
   dhcp: { agreement: 100, matched: '4/4' },

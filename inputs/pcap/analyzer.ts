@@ -41,6 +41,11 @@ export interface ProtocolAnalyzer {
   open(conn: TrackedConn): AnalyzerSession | undefined;
 }
 
+/** The fields every connection-bound record takes from its connection (originator to responder). */
+export function connFields(conn: TrackedConn): { uid: string; saddr: string; daddr: string; interface: string; source: 'pcap'; sport: number; dport: number } {
+  return { uid: conn.uid, saddr: conn.origH, daddr: conn.respH, interface: conn.iface, source: 'pcap', sport: conn.origP, dport: conn.respP };
+}
+
 /** Adds a recognised protocol to the connection's service, Zeek style ("smtp,ssl", in the order found). */
 export function addService(conn: TrackedConn, service: string): void {
   if (conn.service === '') conn.service = service;

@@ -46,6 +46,7 @@ const TCP_INACTIVITY_TIMEOUT = 300;
 const UDP_INACTIVITY_TIMEOUT = 60;
 const ICMP_INACTIVITY_TIMEOUT = 60;
 const UNKNOWN_IP_INACTIVITY_TIMEOUT = 60;
+const IPV6_NO_NEXT_HEADER = 59;
 /** Zeek's dns_session_timeout: the DNS analyzer ends idle UDP DNS "connections" early. */
 const DNS_SESSION_TIMEOUT = 10;
 const DNS_UDP_PORTS = new Set([53, 137, 5353, 5355]);
@@ -395,6 +396,8 @@ export class ConnTracker {
     if (proto === PROTO_TCP) return this.tcpPacket(d, ts);
     if (proto === PROTO_UDP) return this.udpPacket(d, ts);
     if (proto === PROTO_ICMP || proto === PROTO_ICMP6) return this.icmpPacket(d, ts);
+    // IPv6 "no next header" (e.g. Teredo bubbles) carries nothing to track.
+    if (proto === IPV6_NO_NEXT_HEADER) return undefined;
     return this.unknownTransportPacket(d, ts);
   }
 

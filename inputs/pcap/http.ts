@@ -21,7 +21,7 @@
 
 import zlib from 'node:zlib';
 import type { HttpRecord } from '../records.js';
-import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
+import { addService, connFields, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { type FileTracker, type FileTransfer, loggedList, loggedText } from './files.js';
 import { filenameFromDisposition, parseRequestLine, parseStatusLine, unescapeUri } from './httpParse.js';
@@ -720,13 +720,7 @@ class HttpSession implements AnalyzerSession {
     const record: HttpRecord = {
       kind: 'http',
       ts: txn.ts,
-      uid: conn.uid,
-      saddr: conn.origH,
-      daddr: conn.respH,
-      interface: conn.iface,
-      source: 'pcap',
-      sport: conn.origP,
-      dport: conn.respP,
+      ...connFields(conn),
       method: loggedText(txn.method ?? ''),
       host: loggedText(txn.host ?? ''),
       uri: loggedText(txn.uri ?? ''),

@@ -19,7 +19,7 @@
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
 import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../records.js';
-import { type AnalyzerOutput, AnalyzerSet } from './analyzer.js';
+import { type AnalyzerOutput, AnalyzerSet, connFields } from './analyzer.js';
 import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
 import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
@@ -134,13 +134,7 @@ function connRecord(f: FinishedConn): ConnRecord {
   return {
     kind: 'conn',
     ts: c.ts,
-    uid: c.uid,
-    saddr: c.origH,
-    daddr: c.respH,
-    interface: c.iface,
-    source: 'pcap',
-    sport: c.origP,
-    dport: c.respP,
+    ...connFields(c),
     proto: f.proto,
     appproto: c.service,
     dur: f.duration ?? 0,

@@ -18,7 +18,7 @@
 // the fields of the current transaction (sets capped like Zeek's max_*_addresses).
 
 import type { SmtpRecord } from '../records.js';
-import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
+import { addService, connFields, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { type FileTracker, type FileTransfer, loggedList, loggedText } from './files.js';
 import { filenameFromDisposition } from './httpParse.js';
@@ -395,13 +395,7 @@ class SmtpSession implements AnalyzerSession {
     const record: SmtpRecord = {
       kind: 'smtp',
       ts: t.ts,
-      uid: conn.uid,
-      saddr: conn.origH,
-      daddr: conn.respH,
-      interface: conn.iface,
-      source: 'pcap',
-      sport: conn.origP,
-      dport: conn.respP,
+      ...connFields(conn),
       helo: loggedText(t.helo),
       mailfrom: loggedText(t.mailfrom),
       rcptto: loggedList(t.rcptto ?? []),

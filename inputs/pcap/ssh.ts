@@ -19,7 +19,7 @@
 // lines at most MAX_PRE_BANNER), then one cleartext packet (at most MAX_PACKET bytes).
 
 import type { SshRecord } from '../records.js';
-import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
+import { addService, connFields, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import { createHash } from 'node:crypto';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
 import { TcpStream } from './stream.js';
@@ -394,13 +394,7 @@ class SshSession implements AnalyzerSession {
     const record: SshRecord = {
       kind: 'ssh',
       ts: this.ts,
-      uid: conn.uid,
-      saddr: conn.origH,
-      daddr: conn.respH,
-      interface: conn.iface,
-      source: 'pcap',
-      sport: conn.origP,
-      dport: conn.respP,
+      ...connFields(conn),
       version: sshVersion(client ?? '', server ?? '') ?? 0,
       auth_success: this.authSuccess,
       auth_attempts: this.authAttempts,

@@ -9,7 +9,7 @@
 
 import crypto from 'node:crypto';
 import type { SslRecord } from '../records.js';
-import type { AnalyzerOutput } from './analyzer.js';
+import { type AnalyzerOutput, connFields } from './analyzer.js';
 import type { TrackedConn } from './conntrack.js';
 import { alertName, cipherHasEcdhParams, cipherName, curveName, isGrease, isTls13, versionName } from './tlsTables.js';
 import { certMatchesHost, type Certificate, type KnownCertificates, loggedText, parseCertificate, selfSignedStatus, X509_LOG, x509Record, x509Row } from './x509.js';
@@ -406,8 +406,7 @@ export class TlsHandshake {
     ];
     this.out.log(SSL_LOG, row);
     const record: SslRecord = {
-      kind: 'ssl', ts: this.ts, uid: conn.uid, saddr: conn.origH, daddr: conn.respH, interface: conn.iface, source: 'pcap',
-      sport: conn.origP, dport: conn.respP,
+      kind: 'ssl', ts: this.ts, ...connFields(conn),
       version: this.version,
       cipher: this.cipher,
       resumed: this.resumed,
