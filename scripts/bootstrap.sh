@@ -3,7 +3,8 @@
 #   1. Debian packages named as arguments: required ones first, then any after --optional.
 #      Missing + root: apt-get install (system services are not started). Missing + not root:
 #      required -> print the sudo command and exit 1; optional -> print a note and go on.
-#   2. npm ci when node_modules is missing or package-lock.json is newer than its install stamp.
+#   2. npm ci when node_modules is missing or package-lock.json is newer than its install stamp
+#      (never through a symlinked node_modules).
 #   3. npm run build when a source .ts, tsconfig.json or package.json is newer than dist/.build-stamp.
 # Usage: scripts/bootstrap.sh redis-server [nfdump ...] [--optional nfdump tcpdump]
 # All output goes to stderr.
@@ -111,7 +112,10 @@ for d in core inputs detections models tui test bench; do
 done
 STAMP=dist/.build-stamp
 
+# A node_modules that is a symlink (a git worktree sharing another checkout's modules) is
+# managed where it points: npm ci here would empty the shared directory.
 deps_stale() {
+  [[ -L node_modules ]] && return 1
   [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]
 }
 
