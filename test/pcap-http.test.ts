@@ -1,11 +1,9 @@
 // The pcap HTTP analyzer and files framework: hand-made conversations (pipelined requests, a
 // chunked gzip body, an executable download, malformed input), the records equal to what the
-// Zeek reader makes of the written logs, the oracle traces (http.log, files.log and conn.log
-// service against Zeek's own logs), and the Slips pipeline on a pcap with an executable download
-// and a suspicious user agent.
+// Zeek reader makes of the written logs, and the Slips pipeline on a pcap with an executable
+// download and a suspicious user agent. (Zeek's oracle traces: pcap-oracle.test.ts.)
 
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +16,6 @@ import { parseRequestLine, parseStatusLine, unescapeUri } from '../inputs/pcap/h
 import type { FlowRecord } from '../inputs/records.js';
 import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
 import { freeLoopbackPort } from './helpers/redis.js';
-import { SHARED_DIR } from './helpers/shared.js';
 import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
 
 const CLIENT = '192.168.1.20';
@@ -148,52 +145,6 @@ test('request and status lines, URIs, MIME magic and browser versions are read l
   t.is(sniffMimeType(Buffer.from('short')), '');
   t.like(parseBrowserVersion('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36'), { name: 'Chrome', major: '120', minor: '0' });
   t.like(parseBrowserVersion('curl/7.74.0'), { name: 'curl', major: '7', minor: '74' });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Oracle: Zeek's own logs of the same pcaps
-
-const TRACES = `${SHARED_DIR}/datasets/zeek-traces`;
-const COMPARE = `${SHARED_DIR}/bin/zeek-compare`;
-
-/** zeek-compare's verdict line on one log: matched records and agreement. */
-function compare(expected: string, actual: string, fields?: string): { matched: string; agreement: number } {
-  let output: string;
-  try {
-    output = execFileSync(COMPARE, [expected, actual, ...(fields !== undefined ? ['--fields', fields] : [])], { encoding: 'utf8' });
-  } catch (error) {
-    output = String((error as { stdout?: string }).stdout ?? '');
-  }
-  const last = /matched (\d+\/\d+) expected records .* agreement ([\d.]+)%/.exec(output)!;
-  return { matched: last[1]!, agreement: Number(last[2]) };
-}
-
-/** Expected [matched, agreement] per trace (teredo's requests are inside the tunnel). */
-const HTTP_ORACLE: Record<string, [string, number]> = {
-  'concurrent-range-requests': ['3/3', 100], 'connect-with-smtp': ['1/1', 100], 'http-100-continue': ['1/1', 100],
-  'http-get': ['1/1', 100], 'http-methods': ['49/49', 100], 'tcp-http-with-padding': ['1/1', 100], teredo: ['4/4', 100],
-};
-
-test('http.log, files.log and conn.log service agree with Zeek on the oracle traces', async (t) => {
-  if (!fs.existsSync(TRACES)) {
-    t.pass('shared datasets absent');
-    return;
-  }
-  for (const [trace, [matched, agreement]] of Object.entries(HTTP_ORACLE)) {
-    const dir = tempDir(t, `pcap-http-${trace}-`);
-    const pcap = fs.readdirSync(path.join(TRACES, trace)).find((f) => /\.pcap(ng)?$/.test(f))!;
-    await readCapture(t, fs.readFileSync(path.join(TRACES, trace, pcap)), dir);
-    t.deepEqual(compare(path.join(TRACES, trace, 'http.log'), path.join(dir, 'http.log')), { matched, agreement }, trace);
-    if (fs.existsSync(path.join(TRACES, trace, 'conn.log')) && trace !== 'teredo') {
-      t.is(compare(path.join(TRACES, trace, 'conn.log'), path.join(dir, 'conn.log'), 'service').agreement, 100, `${trace} service`);
-    }
-  }
-  // Three range requests of one file: Zeek merges them into one file (one fuid over three
-  // connections); here each reply is its own file, so only per-connection fields agree.
-  const dir = tempDir(t, 'pcap-http-ranges-');
-  await readCapture(t, fs.readFileSync(path.join(TRACES, 'concurrent-range-requests', 'concurrent-range-requests.pcap')), dir);
-  const files = zeekRows(path.join(dir, 'files.log'));
-  t.deepEqual(files.map((f) => [f['source'], f['is_orig'], f['seen_bytes'], f['total_bytes'], f['mime_type']]), Array(3).fill(['HTTP', 'F', '10001', '104857600', '-']));
 });
 
 // ---------------------------------------------------------------------------------------------

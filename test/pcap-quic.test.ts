@@ -1,16 +1,13 @@
-// The pcap QUIC analyzer: Initial keys against RFC 9001's test vectors, agreement with Zeek's
-// quic.log, the ssl.log Zeek writes for QUIC and conn.log's service on the oracle traces, and
-// malformed or non-QUIC datagrams that must neither crash nor be taken for QUIC.
+// The pcap QUIC analyzer: Initial keys against RFC 9001's test vectors, and malformed or non-QUIC
+// datagrams that must neither crash nor be taken for QUIC. (Zeek's oracle traces:
+// pcap-oracle.test.ts.)
 
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CollectingErrorSink } from '../inputs/errors.js';
 import { initialKeys, quicVersion } from '../inputs/pcap/quic.js';
-import { openPcapInput } from '../inputs/pcap/reader.js';
 import type { ConnRecord, SslRecord } from '../inputs/records.js';
-import { pcapFile, readCapture, udpExchange, zeekRows } from './helpers/packets.js';
-import { SHARED_DIR } from './helpers/shared.js';
+import { pcapFile, readCapture, udpExchange } from './helpers/packets.js';
 import { tempDir } from './helpers/slips.js';
 
 test('QUIC v1 Initial keys match RFC 9001 Appendix A', (t) => {
@@ -46,51 +43,3 @@ test('malformed and non-QUIC datagrams are not QUIC and do not crash', async (t)
   t.false(fs.existsSync(path.join(dir, 'quic.log')));
 });
 
-// ---------------------------------------------------------------------------------------------
-// Oracle: quic.log, ssl.log and conn.log.cut of the QUIC traces in zeek-traces
-
-const TRACES = path.join(SHARED_DIR, 'datasets', 'zeek-traces');
-const QUIC_TRACES = ['quic-chromium-api-cirrus-com', 'quic-go-handshake', 'quicv2-http3-443'];
-const FIELDS: Record<string, string[]> = {
-  quic: ['version', 'client_initial_dcid', 'client_scid', 'server_scid', 'server_name', 'client_protocol', 'history'],
-  ssl: ['version', 'cipher', 'curve', 'server_name', 'resumed', 'last_alert', 'next_protocol', 'established', 'ssl_history',
-    'cert_chain_fps', 'client_cert_chain_fps', 'sni_matches_cert'],
-};
-const tuple = (r: Record<string, string>): string => [r['id.orig_h'], r['id.orig_p'], r['id.resp_h'], r['id.resp_p']].join(' ');
-
-/**
- * Records are matched on the 4-tuple only: quic-go-handshake's Zeek baseline has ts 1.000000
- * for a connection whose first packet is at 0.648580 (the baseline's conn.log.cut says so too),
- * which no packet of the trace carries.
- */
-(fs.existsSync(TRACES) ? test : test.skip)('quic.log, ssl.log and conn service agree with Zeek on the QUIC traces', async (t) => {
-  const tmp = tempDir(t, 'pcap-quic-oracle-');
-  let compared = 0;
-  for (const name of QUIC_TRACES) {
-    const dir = path.join(TRACES, name);
-    const pcap = fs.readdirSync(dir).find((f) => /\.pcap(ng)?$/.test(f))!;
-    const out = path.join(tmp, name);
-    const reader = await openPcapInput(path.join(dir, pcap), new CollectingErrorSink(), { zeekLogDir: out });
-    for await (const batch of reader.batches()) void batch;
-    for (const [log, fields] of Object.entries(FIELDS)) {
-      const expected = zeekRows(path.join(dir, `${log}.log`));
-      const actual = new Map(zeekRows(path.join(out, `${log}.log`)).map((r) => [tuple(r), r]));
-      t.is(actual.size, expected.length, `${name} ${log}`);
-      for (const row of expected) {
-        const mine = actual.get(tuple(row));
-        t.truthy(mine, `${name} ${log}: ${tuple(row)} missing`);
-        for (const f of fields) {
-          t.is(mine?.[f], row[f], `${name} ${log} ${f}`);
-          compared++;
-        }
-      }
-    }
-    // conn.log.cut: ts uid history service, a plain header line.
-    const [header, ...lines] = fs.readFileSync(path.join(dir, 'conn.log.cut'), 'utf8').trim().split('\n').filter((l) => !l.startsWith('###'));
-    const cols = header!.split('\t');
-    const services = lines.map((l) => l.split('\t')[cols.indexOf('service')]).sort();
-    const mine = zeekRows(path.join(out, 'conn.log')).map((r) => r['service']).sort();
-    t.deepEqual(mine, services, `${name} conn service`);
-  }
-  t.is(compared, 3 * (FIELDS['quic']!.length + FIELDS['ssl']!.length));
-});

@@ -1,10 +1,9 @@
 // The pcap SMTP analyzer: a hand-made mail session (headers, a multipart message with an
 // attachment, a rejected message), records equal to what the Zeek reader makes of the written
-// smtp.log, STARTTLS and BDAT, malformed input, the oracle traces (smtp.log, files.log), and
-// Slips' SMTP login brute force from a pcap.
+// smtp.log, STARTTLS and BDAT, malformed input, and Slips' SMTP login brute force from a pcap.
+// (Zeek's oracle traces: pcap-oracle.test.ts.)
 
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +13,6 @@ import { extractEmailAddresses } from '../inputs/pcap/smtp.js';
 import type { FlowRecord } from '../inputs/records.js';
 import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
 import { freeLoopbackPort } from './helpers/redis.js';
-import { SHARED_DIR } from './helpers/shared.js';
 import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
 
 const CLIENT = '10.0.0.7';
@@ -126,59 +124,6 @@ test('malformed SMTP-like traffic does not crash and is not SMTP without both gr
   t.deepEqual(recordsOf(records, 'conn').map((c) => c.appproto), ['', 'smtp']);
   t.is(recordsOf(records, 'smtp').length, 1);
   t.deepEqual(extractEmailAddresses('TO:<a@b.c>, d@e.f ORCPT=rfc822;x@y.z'), ['a@b.c', 'd@e.f', 'ORCPT=rfc822x@y.z']);
-});
-
-// ---------------------------------------------------------------------------------------------
-// Oracle
-
-const TRACES = `${SHARED_DIR}/datasets/zeek-traces`;
-const COMPARE = `${SHARED_DIR}/bin/zeek-compare`;
-
-function compare(expected: string, actual: string, fields?: string): { matched: string; agreement: number } {
-  let output: string;
-  try {
-    output = execFileSync(COMPARE, [expected, actual, ...(fields !== undefined ? ['--fields', fields] : [])], { encoding: 'utf8' });
-  } catch (error) {
-    output = String((error as { stdout?: string }).stdout ?? '');
-  }
-  const last = /matched (\d+\/\d+) expected records .* agreement ([\d.]+)%/.exec(output)!;
-  return { matched: last[1]!, agreement: Number(last[2]) };
-}
-
-/** A copy of files.log without hash values (the oracle runs loaded no hash analyzers). */
-function withoutHashes(file: string): string {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const fields = lines.find((l) => l.startsWith('#fields'))!.split('\t').slice(1);
-  const hashed = new Set(['md5', 'sha1', 'sha256'].map((f) => fields.indexOf(f)));
-  const target = `${file}.nohash`;
-  fs.writeFileSync(target, lines.map((l) => (l.startsWith('#') || l === '' ? l : l.split('\t').map((v, i) => (hashed.has(i) ? '-' : v)).join('\t'))).join('\n'));
-  return target;
-}
-
-/**
- * [matched, agreement] per trace. smtp: Zeek writes the 3 rcptto of one mail in its set's hash
- * order, here in the order sent (the only difference; as sets they are equal).
- */
-const SMTP_ORACLE: Record<string, [string, number]> = {
-  smtp: ['2/2', 93.8], 'smtp-starttls': ['1/1', 100], 'smtp-bdat-cmd-chunk-size-overflow': ['1/1', 100], 'connect-with-smtp': ['1/1', 100],
-};
-
-test('smtp.log and files.log agree with Zeek on the oracle traces', async (t) => {
-  if (!fs.existsSync(TRACES)) {
-    t.pass('shared datasets absent');
-    return;
-  }
-  for (const [trace, [matched, agreement]] of Object.entries(SMTP_ORACLE)) {
-    const dir = tempDir(t, `pcap-smtp-${trace}-`);
-    const pcap = fs.readdirSync(path.join(TRACES, trace)).find((f) => /\.pcap(ng)?$/.test(f))!;
-    await readCapture(t, fs.readFileSync(path.join(TRACES, trace, pcap)), dir);
-    t.deepEqual(compare(path.join(TRACES, trace, 'smtp.log'), path.join(dir, 'smtp.log')), { matched, agreement }, trace);
-    t.is(compare(path.join(TRACES, trace, 'smtp.log'), path.join(dir, 'smtp.log'), 'helo,mailfrom,from,to,cc,subject,last_reply,tls,date,msg_id,in_reply_to,user_agent,path,first_received').agreement, 100, trace);
-    if (trace === 'smtp') {
-      const files = compare(path.join(TRACES, trace, 'files.log'), withoutHashes(path.join(dir, 'files.log')), 'source,depth,mime_type,filename,is_orig,seen_bytes,missing_bytes');
-      t.deepEqual(files, { matched: '4/4', agreement: 100 });
-    }
-  }
 });
 
 // ---------------------------------------------------------------------------------------------

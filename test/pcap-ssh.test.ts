@@ -11,7 +11,6 @@ import { sshVersion } from '../inputs/pcap/ssh.js';
 import type { ConnRecord, FlowRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
 import { A, F, P, type Pkt, pcapFile, R, readCapture, S, tcpConversation, tcpFrame, zeekRows } from './helpers/packets.js';
 import { freeLoopbackPort } from './helpers/redis.js';
-import { compareWithZeek, haveOracle, tracesWithLog } from './helpers/zeekOracle.js';
 import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -184,17 +183,6 @@ test('a full SSH 2 exchange: negotiated algorithms, host key fingerprint and Zee
 
   // Compressed streams get no guess (Zeek's SSH::compression_algorithms).
   t.like(ssh[1], { compression_alg: 'zlib', auth_success: null, auth_attempts: 0 });
-});
-
-(haveOracle ? test : test.skip)('ssh.log agrees with Zeek on every oracle trace, algorithms included', async (t) => {
-  const traces = tracesWithLog('ssh');
-  t.true(traces.length >= 4);
-  for (const trace of traces) {
-    const result = await compareWithZeek(trace, 'ssh', 'version,auth_success,auth_attempts,client,server,direction,cipher_alg,mac_alg,compression_alg,kex_alg,host_key_alg');
-    const [matched, expected] = result.matched.split('/');
-    t.is(matched, expected, `${trace}: ${result.report}`);
-    t.is(result.agreement, 100, `${trace}: ${result.report}`);
-  }
 });
 
 test('a TCP connection without an SSH banner is not SSH; software is logged once per host and version', async (t) => {
