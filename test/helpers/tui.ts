@@ -116,6 +116,7 @@ export class TerminalSession {
   cols: number;
   rows: number;
   private pending = Promise.resolve();
+  private readonly rowWatchers: Array<{ row: () => number; seen: string[] }> = [];
 
   constructor(t: ExecutionContext | undefined, file: string, args: readonly string[], opts: PtyOptions = {}) {
     this.cols = opts.cols ?? DEFAULT_COLS;
@@ -139,6 +140,12 @@ export class TerminalSession {
     };
     this.term.parser.registerCsiHandler({ prefix: '?', final: 'h' }, trackCursor(true));
     this.term.parser.registerCsiHandler({ prefix: '?', final: 'l' }, trackCursor(false));
+    this.term.onWriteParsed(() => {
+      for (const watcher of this.rowWatchers) {
+        const text = this.screen()[watcher.row()] ?? '';
+        if (watcher.seen[watcher.seen.length - 1] !== text) watcher.seen.push(text);
+      }
+    });
 
     this.proc = pty.spawn(file, [...args], {
       name: 'xterm-256color',
@@ -194,6 +201,16 @@ export class TerminalSession {
     const lines: string[] = [];
     for (let y = 0; y < this.rows; y++) lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
     return lines;
+  }
+
+  /**
+   * Records every distinct successive content of a row (given as a function of the current
+   * size, e.g. the status row `rows - 2`) from now on; the returned array grows as output is parsed.
+   */
+  watchRow(row: (rows: number) => number): string[] {
+    const watcher = { row: () => row(this.rows), seen: [] as string[] };
+    this.rowWatchers.push(watcher);
+    return watcher.seen;
   }
 
   /** The screen as one string with row numbers, for failure messages. */
