@@ -263,7 +263,7 @@ export class TerminalSession {
    * The column of each UTF-16 unit of screen()[y] (wide characters take 2 cells, astral ones
    * 2 units).
    */
-  private columnsOfRow(y: number): number[] {
+  columnsOfRow(y: number): number[] {
     const buffer = this.term.buffer.active;
     const line = buffer.getLine(buffer.viewportY + y);
     const columns: number[] = [];
@@ -405,4 +405,69 @@ export async function startTui(t: ExecutionContext, args: readonly string[], opt
   const session = new TerminalSession(t, process.execPath, [TUI_MAIN, ...args], opts);
   if (opts.waitForFirstScreen !== false) await session.waitFor('a first screen', () => (session.screen().some((line) => line.trim() !== '') ? true : undefined), 5000);
   return session;
+}
+
+/** A rectangle of the screen: columns [x0, x1), rows [y0, y1). */
+export interface Region {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** Inside the borders of the panes at 80x24 (spec §4.2). */
+export const HOSTS_PANE: Region = { x0: 1, x1: 27, y0: 1, y1: 21 };
+export const MAIN_PANE: Region = { x0: 29, x1: 79, y0: 1, y1: 15 };
+export const STATUS_ROW = (rows: number): number => rows - 2;
+export const HINTS_ROW = (rows: number): number => rows - 1;
+
+/** The text of one row inside a region. */
+export function regionRow(session: TerminalSession, region: Region, y: number): string {
+  const line = session.screen()[y] ?? '';
+  const columns = session.columnsOfRow(y);
+  const start = columns.findIndex((x) => x >= region.x0);
+  if (start < 0) return '';
+  const end = columns.findIndex((x) => x >= region.x1);
+  return line.slice(start, end < 0 ? line.length : end);
+}
+
+/** Rows of a region whose text matches re. */
+export function rowsMatching(session: TerminalSession, region: Region, re: RegExp): number[] {
+  const rows: number[] = [];
+  for (let y = region.y0; y < region.y1; y++) if (re.test(regionRow(session, region, y))) rows.push(y);
+  return rows;
+}
+
+/** The row of the region drawn as the cursor (most highlighted cells), or undefined. */
+export function cursorRow(session: TerminalSession, region: Region): number | undefined {
+  let best: number | undefined;
+  let bestCount = 0;
+  for (let y = region.y0; y < region.y1; y++) {
+    let count = 0;
+    for (let x = region.x0; x < region.x1; x++) if (session.isHighlighted(x, y)) count++;
+    if (count > bestCount) {
+      best = y;
+      bestCount = count;
+    }
+  }
+  return bestCount >= 3 ? best : undefined;
+}
+
+/** Moves the cursor of a list region with Up/Down until its row matches re; throws if it cannot. */
+export async function moveCursorTo(session: TerminalSession, region: Region, re: RegExp, maxPresses = 60): Promise<number> {
+  for (let press = 0; press <= maxPresses; press++) {
+    await session.settle();
+    const cursor = cursorRow(session, region);
+    if (cursor !== undefined && re.test(regionRow(session, region, cursor))) return cursor;
+    const targets = rowsMatching(session, region, re);
+    const down = cursor === undefined || targets.length === 0 || targets[0]! > cursor;
+    await session.press(down ? 'down' : 'up');
+    await sleep(30);
+  }
+  throw new Error(`cursor never reached ${re}; screen:\n${session.dump()}`);
+}
+
+/** A RegExp matching text literally. */
+export function literal(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 }
