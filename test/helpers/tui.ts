@@ -246,9 +246,13 @@ export class TerminalSession {
     return (this.cell(x, y)?.isInverse() ?? 0) !== 0;
   }
 
-  /** Whether the cell's text is drawn red (inverse cells show their background as text colour). */
+  /** Whether the cell is drawn in red: its text, or its background (e.g. red text in inverse video). */
   isRed(x: number, y: number): boolean {
-    return isRedColor(this.cellInverse(x, y) ? this.cellBg(x, y) : this.cellFg(x, y));
+    return isRedColor(this.cellFg(x, y)) || isRedColor(this.cellBg(x, y));
+  }
+
+  cellUnderline(x: number, y: number): boolean {
+    return (this.cell(x, y)?.isUnderline() ?? 0) !== 0;
   }
 
   /**
@@ -438,13 +442,17 @@ export function rowsMatching(session: TerminalSession, region: Region, re: RegEx
   return rows;
 }
 
-/** The row of the region drawn as the cursor (most highlighted cells), or undefined. */
-export function cursorRow(session: TerminalSession, region: Region): number | undefined {
+/**
+ * The row of the region drawn as the cursor (most highlighted cells), or undefined. A focused
+ * pane's cursor is highlighted (inverse or background); with unfocused, also an underlined row
+ * (the cursor of a pane without focus) counts.
+ */
+export function cursorRow(session: TerminalSession, region: Region, unfocused = false): number | undefined {
   let best: number | undefined;
   let bestCount = 0;
   for (let y = region.y0; y < region.y1; y++) {
     let count = 0;
-    for (let x = region.x0; x < region.x1; x++) if (session.isHighlighted(x, y)) count++;
+    for (let x = region.x0; x < region.x1; x++) if (session.isHighlighted(x, y) || (unfocused && session.cellUnderline(x, y))) count++;
     if (count > bestCount) {
       best = y;
       bestCount = count;
@@ -453,8 +461,23 @@ export function cursorRow(session: TerminalSession, region: Region): number | un
   return bestCount >= 3 ? best : undefined;
 }
 
-/** Moves the cursor of a list region with Up/Down until its row matches re; throws if it cannot. */
+/** Presses Tab until the region's pane has the focused cursor; throws if it never does. */
+export async function focusPane(session: TerminalSession, region: Region): Promise<void> {
+  for (let press = 0; press < 4; press++) {
+    await session.settle();
+    if (cursorRow(session, region) !== undefined) return;
+    await session.press('tab');
+    await sleep(30);
+  }
+  throw new Error(`no focused cursor in ${JSON.stringify(region)} after Tab; screen:\n${session.dump()}`);
+}
+
+/**
+ * Focuses the region's pane (Tab) and moves its cursor with Up/Down until its row matches re;
+ * throws if it cannot.
+ */
 export async function moveCursorTo(session: TerminalSession, region: Region, re: RegExp, maxPresses = 60): Promise<number> {
+  await focusPane(session, region);
   for (let press = 0; press <= maxPresses; press++) {
     await session.settle();
     const cursor = cursorRow(session, region);
