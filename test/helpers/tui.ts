@@ -443,22 +443,30 @@ export function rowsMatching(session: TerminalSession, region: Region, re: RegEx
 }
 
 /**
- * The row of the region drawn as the cursor (most highlighted cells), or undefined. A focused
- * pane's cursor is highlighted (inverse or background); with unfocused, also an underlined row
- * (the cursor of a pane without focus) counts.
+ * The rows of the region drawn as the cursor (a row item may take several lines): the row with
+ * the most highlighted cells and its highlighted neighbours; empty when there is none. A focused
+ * pane's cursor is highlighted (inverse or background); with unfocused, also underlined rows (the
+ * cursor of a pane without focus) count.
  */
-export function cursorRow(session: TerminalSession, region: Region, unfocused = false): number | undefined {
-  let best: number | undefined;
-  let bestCount = 0;
+export function cursorRows(session: TerminalSession, region: Region, unfocused = false): number[] {
+  const counts: number[] = [];
   for (let y = region.y0; y < region.y1; y++) {
     let count = 0;
     for (let x = region.x0; x < region.x1; x++) if (session.isHighlighted(x, y) || (unfocused && session.cellUnderline(x, y))) count++;
-    if (count > bestCount) {
-      best = y;
-      bestCount = count;
-    }
+    counts.push(count);
   }
-  return bestCount >= 3 ? best : undefined;
+  const best = counts.indexOf(Math.max(0, ...counts));
+  if (best < 0 || counts[best]! < 3) return [];
+  let first = best;
+  let last = best;
+  while (first > 0 && counts[first - 1]! >= 3) first--;
+  while (last < counts.length - 1 && counts[last + 1]! >= 3) last++;
+  return Array.from({ length: last - first + 1 }, (_, i) => region.y0 + first + i);
+}
+
+/** The first row of the cursor (see cursorRows), or undefined. */
+export function cursorRow(session: TerminalSession, region: Region, unfocused = false): number | undefined {
+  return cursorRows(session, region, unfocused)[0];
 }
 
 /** Presses Tab until the region's pane has the focused cursor; throws if it never does. */
@@ -480,8 +488,10 @@ export async function moveCursorTo(session: TerminalSession, region: Region, re:
   await focusPane(session, region);
   for (let press = 0; press <= maxPresses; press++) {
     await session.settle();
-    const cursor = cursorRow(session, region);
-    if (cursor !== undefined && re.test(regionRow(session, region, cursor))) return cursor;
+    const rows = cursorRows(session, region);
+    const cursor = rows[0];
+    const hit = rows.find((y) => re.test(regionRow(session, region, y)));
+    if (hit !== undefined) return hit;
     const targets = rowsMatching(session, region, re);
     const down = cursor === undefined || targets.length === 0 || targets[0]! > cursor;
     await session.press(down ? 'down' : 'up');
