@@ -60,7 +60,8 @@ test('#7 view 9 sparkline and top ports, view 8 rows follow m and e', async (t) 
   await session.check(t, 'view 8');
   const firstMode = modeLine(session);
   t.regex(firstMode, /dst ports/i, session.dump());
-  await session.waitFor('dst-port rows', () => (rowsMatching(session, MAIN_PANE, /tcp\/443\b.*\b90\b/i).length > 0 ? true : undefined));
+  // Rows `proto/key flows pkts bytes`, columns apart: tcp/443/est is "90,720,120000".
+  await session.waitFor('the tcp/443 row with flows, pkts and bytes', () => (rowsMatching(session, MAIN_PANE, /tcp\/443\s+90\s+720\s+(120000|120(\.0)?k|117\.2[kK]i?)\b/i).length > 0 ? true : undefined));
 
   // m cycles the dimension: every press changes the mode line; dst IPs list the fixture's IPs.
   let mode = firstMode;
