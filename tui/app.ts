@@ -12,6 +12,7 @@ import { isObject, num, parseJson, splitProfileTw, str, type AggItem, type Evide
 import { DbReader, PROFILE_CHUNK, type AlertItem, type TwStats } from './data/reader.js';
 import { CoreChild, START_GRACE_MS } from './core/child.js';
 import { RdbServer } from './core/rdbServer.js';
+import { waitForRedis } from './core/processes.js';
 import { HELP_KEYS } from './keymap.js';
 import { sanitize } from './sanitize.js';
 import { compact, fit, hhmm, hhmmss, textWidth } from './text.js';
@@ -97,6 +98,7 @@ export class App {
   private reader: DbReader | undefined;
   private rdb: RdbServer | undefined;
   private child: CoreChild | undefined;
+  private sourceGen = 0;
 
   // connection and counters
   private redisUp = false;
@@ -185,6 +187,7 @@ export class App {
     } else if (o.rdbPath !== undefined) {
       await this.openRdb(o.rdbPath);
     } else {
+      this.nextSource();
       this.connect(o.endpoint ?? { host: '127.0.0.1', port: 6379, db: 0 });
     }
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
@@ -215,14 +218,25 @@ export class App {
     void connection.start();
   }
 
-  private async openRdb(rdbPath: string): Promise<void> {
+  /** Starts a new data source; async steps of an older one see that they are outdated. */
+  private nextSource(): number {
+    this.sourceGen += 1;
+    return this.sourceGen;
+  }
+
+  private async openRdb(rdbPath: string, gen = this.nextSource()): Promise<void> {
     try {
+      const server = await RdbServer.start(rdbPath);
+      if (gen !== this.sourceGen || this.quitting) {
+        await server.stop();
+        return;
+      }
       const previous = this.rdb;
-      this.rdb = await RdbServer.start(rdbPath);
-      this.connect({ host: '127.0.0.1', port: this.rdb.port, db: 0 });
+      this.rdb = server;
+      this.connect({ host: '127.0.0.1', port: server.port, db: 0 });
       await previous?.stop();
     } catch (error) {
-      this.say(`cannot open ${rdbPath}: ${(error as Error).message}`, 10_000);
+      if (gen === this.sourceGen) this.say(`cannot open ${rdbPath}: ${(error as Error).message}`, 10_000);
     }
   }
 
@@ -236,19 +250,34 @@ export class App {
       this.say('the core is already running');
       return;
     }
+    const gen = this.nextSource();
     this.child?.close();
     const child = new CoreChild(this.options.repoRoot, args, () => {
       if (child === this.child) this.onChildChange();
     });
     this.child = child;
+    this.connection?.close();
+    this.connection = undefined;
+    this.redisUp = false;
+    const oldRdb = this.rdb;
+    this.rdb = undefined;
+    await oldRdb?.stop();
     this.model.clear();
     this.expanded.clear();
     this.loaded = { key: '' };
     this.treeDirty = true;
     this.rowsDirty = true;
     await child.start();
-    this.connect({ host: '127.0.0.1', port: child.port, db: 0 });
     this.invalidate();
+    // The core counts as running once the Redis server it starts answers (checked every 50 ms): its
+    // analysis hash follows within milliseconds, and a run of a fraction of a second (the core
+    // writes `analysis` only ~20 ms before the end of a 50-flow file) still shows its state and PID.
+    await waitForRedis('127.0.0.1', child.port, START_GRACE_MS, undefined, () => !child.isAlive || gen !== this.sourceGen).catch(() => undefined);
+    if (gen !== this.sourceGen || !child.isAlive) return;
+    child.markRunning();
+    this.dirty = true;
+    this.render();
+    this.connect({ host: '127.0.0.1', port: child.port, db: 0 });
   }
 
   /** The child exited: its Redis is gone, so browse the dump it saved. */
@@ -257,13 +286,14 @@ export class App {
     if (child === undefined) return;
     if (child.state === 'exited' || child.state === 'crashed') {
       const dump = path.join(child.outputDir, 'databases', 'dump.rdb');
-      if (!this.quitting && existsSync(dump)) void this.openRdb(dump);
-      else {
-        this.connection?.close();
-        this.connection = undefined;
-      }
+      const gen = this.nextSource();
+      this.connection?.close();
+      this.connection = undefined;
+      this.redisUp = false;
+      if (!this.quitting && existsSync(dump)) void this.openRdb(dump, gen);
     }
-    this.invalidate();
+    this.dirty = true;
+    this.render();
   }
 
   private async quit(stopCore: boolean): Promise<void> {
@@ -316,6 +346,7 @@ export class App {
     this.loadingAll = true;
     try {
       const polled = await reader.poll(0);
+      if (reader !== this.reader) return;
       this.applyPoll(polled);
       const keys = await reader.profileKeys();
       const known = new Set(keys.map(([k]) => (k.startsWith('profile_') ? k.slice(8) : k)));
@@ -327,6 +358,7 @@ export class App {
       }
       this.model.invalidateOrder();
       this.treeDirty = true;
+      this.rebuildTree();
       await this.ensureSelectionTws();
       this.viewStale = true;
       void this.loadView();
@@ -479,6 +511,7 @@ export class App {
     }
     try {
       const polled = await reader.poll(this.modifiedSince);
+      if (reader !== this.reader) return; // the source changed meanwhile
       this.applyPoll(polled);
       if (Date.now() - this.lastTickAt > TICK_FRESH_MS && polled.modified.length > 0) this.onChanged(polled.modified.map(([k]) => k));
       for (const [, ts] of polled.modified) this.modifiedSince = Math.max(this.modifiedSince, ts);
@@ -513,7 +546,13 @@ export class App {
       this.model.invalidateOrder();
       this.treeDirty = true;
     }
-    if (this.child?.state === 'starting' && (polled.analysis.name !== '' || polled.counters.profiles > 0)) this.child.markRunning();
+    const child = this.child;
+    const analysisPid = polled.analysis.pid;
+    if (child?.state === 'starting' && (analysisPid === child.pid || (analysisPid === 0 && polled.analysis.name !== ''))) {
+      child.markRunning();
+      this.dirty = true;
+      this.render(); // shown at once: a short run may end within the next refresh interval
+    }
   }
 
   // ============================================================== selection and view data
@@ -1054,7 +1093,9 @@ export class App {
       if (name === 'escape' || name === 'backspace' || ch === '?' || ch === 'q') this.help = false;
       if (name === 'C-c') this.requestQuit();
     } else this.onCommandKey(ch, name);
-    this.invalidate();
+    // a key is answered at once; only live updates are throttled
+    this.dirty = true;
+    if (!this.quitting) this.render();
   }
 
   private onPromptKey(ch: string | undefined, name: string): void {
@@ -1510,6 +1551,7 @@ export class App {
       this.say(`not a port, host:port or .rdb file: ${text}`);
       return;
     }
+    this.nextSource();
     await this.rdb?.stop();
     this.rdb = undefined;
     this.connect({ host: match[1] ?? '127.0.0.1', port: Number(match[2]), db: 0 });

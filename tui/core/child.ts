@@ -7,7 +7,7 @@
 // `<output>/tui_core.log` once the core has prepared that directory.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitForExit } from './processes.js';
@@ -55,7 +55,7 @@ export function planCoreArgs(userArgs: readonly string[], port: number | undefin
   if (outputDir === undefined) {
     const input = flagValue(args, ['-f', '--filepath', '-g', '--growing']) ?? 'core';
     const stamp = `${now.getFullYear()}-${pad2(now.getMonth() + 1)}-${pad2(now.getDate())}_${pad2(now.getHours())}:${pad2(now.getMinutes())}:${pad2(now.getSeconds())}`;
-    outputDir = path.join('output', `${path.basename(path.normalize(input))}_${stamp}`);
+    outputDir = path.join('output', `kalipso_${path.basename(path.normalize(input))}_${stamp}`);
     args.push('-o', outputDir);
   }
   return { args, port: Number.isFinite(chosenPort) ? chosenPort : undefined, outputDir: path.resolve(outputDir) };
@@ -129,7 +129,7 @@ export class CoreChild {
       this.exitCode = code;
       this.signal = signal;
       this.state = signal !== null ? 'crashed' : 'exited';
-      this.mirrorLog();
+      this.mirrorLog(true);
       this.onChange();
     });
   }
@@ -138,7 +138,7 @@ export class CoreChild {
   markRunning(): void {
     if (this.state !== 'starting') return;
     this.state = 'running';
-    this.mirrorLog();
+    this.mirrorLog(false);
   }
 
   /** SIGTERM to the process group; SIGKILL to it after the grace time. Resolves once it exited. */
@@ -174,6 +174,7 @@ export class CoreChild {
     if (text === '') return false;
     this.appendLog(text);
     if (this.mirrored) appendFileSync(path.join(this.outputDir, 'tui_core.log'), text);
+    else if (this.state !== 'starting') this.mirrorLog(false);
     return true;
   }
 
@@ -184,9 +185,14 @@ export class CoreChild {
     if (this.logLines.length > LOG_LINES) this.logLines.splice(0, this.logLines.length - LOG_LINES);
   }
 
-  /** Copies the log so far to <output>/tui_core.log; later reads append to it. */
-  private mirrorLog(): void {
+  /**
+   * Copies the log so far to <output>/tui_core.log; later reads append to it. While the core runs
+   * this waits until the core has prepared the directory (its alerts/ exists): a file put there
+   * earlier would make the core refuse the directory. After the exit the directory may be created.
+   */
+  private mirrorLog(exited: boolean): void {
     if (this.mirrored || this.logFd === undefined) return;
+    if (!exited && !existsSync(path.join(this.outputDir, 'alerts'))) return;
     try {
       mkdirSync(this.outputDir, { recursive: true });
       const all = Buffer.alloc(this.logOffset);

@@ -41,15 +41,24 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
   });
 }
 
-/** Resolves once a Redis on host:port answers PING, or rejects after timeoutMs. */
-export async function waitForRedis(host: string, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once a Redis on host:port answers (and `ready`, when given, accepts it), or rejects after
+ * timeoutMs or when `giveUp` says so. Polls every 50 ms.
+ */
+export async function waitForRedis(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  ready: (client: Redis) => Promise<boolean> = async (client) => (await client.ping()) === 'PONG',
+  giveUp: () => boolean = () => false,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
     client.on('error', () => undefined);
     try {
       await client.connect();
-      if ((await client.ping()) === 'PONG') {
+      if (await ready(client)) {
         client.disconnect();
         return;
       }
@@ -57,7 +66,7 @@ export async function waitForRedis(host: string, port: number, timeoutMs: number
       // not up yet
     }
     client.disconnect();
-    if (Date.now() > deadline) throw new Error(`no Redis answered on ${host}:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline || giveUp()) throw new Error(`no Redis answered on ${host}:${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -15,8 +15,6 @@ export type Style =
   | 'warn'
   | 'dim'
   | 'good'
-  | 'cursor'
-  | 'cursorDim'
   | 'match'
   | 'status'
   | 'statusAlert'
@@ -34,8 +32,6 @@ const STYLES: Record<Style, { color: string; mono: string }> = {
   warn: { color: '{yellow-fg}', mono: '' },
   dim: { color: '{gray-fg}', mono: '' },
   good: { color: '{green-fg}', mono: '' },
-  cursor: { color: '{inverse}', mono: '{inverse}' },
-  cursorDim: { color: '{underline}', mono: '{underline}' },
   match: { color: '{yellow-fg}{bold}', mono: '{bold}' },
   status: { color: '{inverse}', mono: '{inverse}' },
   statusAlert: { color: '{inverse}{red-fg}', mono: '{inverse}{bold}' },
@@ -48,9 +44,15 @@ export interface Segment {
   style?: Style;
 }
 
+/** Highlights laid over a cell's own style (its colour stays: a red `!` stays red under the cursor). */
+export type Mark = 'cursor' | 'cursorDim';
+
+const MARKS: Record<Mark, string> = { cursor: '{inverse}', cursorDim: '{underline}' };
+
 interface Cell {
   ch: string;
   style: Style;
+  mark?: Mark;
 }
 
 export class Canvas {
@@ -84,10 +86,10 @@ export class Canvas {
     return x;
   }
 
-  /** Restyles `count` cells (e.g. the cursor row) keeping their characters. */
-  restyle(x: number, y: number, count: number, style: Style): void {
+  /** Marks `count` cells (the cursor row) keeping their characters and colours. */
+  mark(x: number, y: number, count: number, mark: Mark): void {
     if (y < 0 || y >= this.height) return;
-    for (let i = Math.max(0, x); i < Math.min(this.width, x + count); i += 1) this.cells[y][i].style = style;
+    for (let i = Math.max(0, x); i < Math.min(this.width, x + count); i += 1) this.cells[y][i].mark = mark;
   }
 
   fill(x: number, y: number, w: number, h: number, style: Style = 'plain'): void {
@@ -107,18 +109,20 @@ export class Canvas {
       .map((row) => {
         let out = '';
         let current: Style = 'plain';
+        let currentMark: Mark | undefined;
         let run = '';
         const flush = (): void => {
           if (run === '') return;
-          const tag = mono ? STYLES[current].mono : STYLES[current].color;
+          const tag = (mono ? STYLES[current].mono : STYLES[current].color) + (currentMark !== undefined ? MARKS[currentMark] : '');
           const text = run.replace(/[{}]/g, (b) => (b === '{' ? '{open}' : '{close}'));
           out += tag === '' ? text : `${tag}${text}{/}`;
           run = '';
         };
         for (const cell of row) {
-          if (cell.style !== current) {
+          if (cell.style !== current || cell.mark !== currentMark) {
             flush();
             current = cell.style;
+            currentMark = cell.mark;
           }
           run += cell.ch;
         }

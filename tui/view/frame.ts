@@ -52,7 +52,7 @@ export function drawPane(canvas: Canvas, rect: Rect, pane: PaneContent, g: Glyph
   });
   if (pane.cursor !== undefined) {
     for (let i = pane.cursor[0]; i < Math.min(pane.cursor[1], innerH); i += 1) {
-      canvas.restyle(innerX, rect.y + 1 + i, innerW, pane.focused ? 'cursor' : 'cursorDim');
+      canvas.mark(innerX, rect.y + 1 + i, innerW, pane.focused ? 'cursor' : 'cursorDim');
     }
   }
 }

@@ -276,7 +276,7 @@ export function aggRows(items: readonly AggItem[], metric: AggMetric, logScale: 
   const max = items.reduce((m, i) => Math.max(m, i[metric]), 0);
   const scale = (v: number): number => (logScale ? Math.log10(1 + v) : v);
   return items.map((item) => {
-    const label = `${sanitize(item.key, 60)}/${sanitize(item.proto, 6)}`;
+    const label = `${sanitize(item.proto, 6)}/${sanitize(item.key, 60)}`;
     return lineRow(
       `g:${item.proto}/${item.key}`,
       `${label} ${item.flows} ${item.pkts} ${item.bytes}`,
