@@ -56,27 +56,27 @@ export interface TreeFilterState {
   minScore: number;
 }
 
-/** Numeric order of IPv4 (and a stable order for IPv6): 10.0.0.2 before 10.0.0.10. */
-export function compareIp(a: string, b: string): number {
-  const pa = ipSortKey(a);
-  const pb = ipSortKey(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function ipSortKey(ip: string): number[] {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return [4, ...ip.split('.').map(Number)];
+/**
+ * A string whose plain order is the numeric IP order: IPv4 first (`4` + 8 hex digits), then IPv6
+ * (`6` + 32 hex digits), then anything else. Computed once per profile, so sorting 100k is cheap.
+ */
+export function ipOrderKey(ip: string): string {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return `4${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('')}`;
   if (ip.includes(':')) {
     const [head, tail] = ip.split('::');
     const h = head === '' ? [] : head.split(':');
     const t = tail === undefined || tail === '' ? [] : tail.split(':');
     const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-    return [6, ...groups.map((g) => parseInt(g, 16) || 0)];
+    return `6${groups.map((g) => (parseInt(g, 16) || 0).toString(16).padStart(4, '0')).join('')}`;
   }
-  return [9];
+  return `9${ip}`;
+}
+
+/** Numeric order of IP addresses: 10.0.0.2 before 10.0.0.10. */
+export function compareIp(a: string, b: string): number {
+  const ka = ipOrderKey(a);
+  const kb = ipOrderKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class Model {
@@ -89,6 +89,7 @@ export class Model {
   filter: TreeFilterState | undefined;
   private order: string[] = [];
   private orderDirty = true;
+  private readonly ipKeys = new Map<string, string>();
 
   /** Threshold of an alert in one window: evidence_detection_threshold × width / 60 (15 by default). */
   get alertThreshold(): number {
@@ -97,6 +98,7 @@ export class Model {
 
   upsert(profile: Profile): void {
     this.profiles.set(profile.ip, profile);
+    if (!this.ipKeys.has(profile.ip)) this.ipKeys.set(profile.ip, ipOrderKey(profile.ip));
     this.orderDirty = true;
   }
 
@@ -106,6 +108,7 @@ export class Model {
 
   clear(): void {
     this.profiles.clear();
+    this.ipKeys.clear();
     this.blocked.clear();
     this.order = [];
     this.orderDirty = true;
@@ -143,7 +146,11 @@ export class Model {
       case 'ip':
         break;
     }
-    if (d === 0) d = compareIp(a.ip, b.ip);
+    if (d === 0) {
+      const ka = this.ipKeys.get(a.ip) ?? '';
+      const kb = this.ipKeys.get(b.ip) ?? '';
+      d = ka < kb ? -1 : ka > kb ? 1 : 0;
+    }
     return this.reverse ? -d : d;
   }
 

@@ -6,7 +6,7 @@ import type { AggItem, EvidenceItem, TimelineItem } from '../data/parse.js';
 import { num, parseJson, isObject, str, THREAT_LEVELS } from '../data/parse.js';
 import type { AlertItem, TwStats } from '../data/reader.js';
 import { sanitize } from '../sanitize.js';
-import { bar, compact, fit, hhmm, hhmmss, middleEllipsis, sparkline } from '../text.js';
+import { bar, compact, fit, hhmm, hhmmss, middleEllipsis, sparkline, textWidth } from '../text.js';
 import type { Segment, Style } from './canvas.js';
 import { lineRow, noteRow, wrap, type ViewRow } from './rows.js';
 
@@ -158,8 +158,9 @@ export function evidenceRows(items: readonly EvidenceItem[], showTw: boolean): V
           ...(showTw && Number.isFinite(ev.twNumber) ? [{ text: `TW${ev.twNumber} `, style: 'dim' as Style }] : []),
           { text: `${fit(level, 4)} `, style: levelStyle(ev.level.toLowerCase()) },
           { text: `${ev.confidence.toFixed(2)} `, style: 'dim' },
-          { text: type, style: 'header' },
         ];
+        const used = head.reduce((w, s) => w + textWidth(s.text), 0);
+        head.push({ text: fit(type, Math.max(0, width - used)), style: 'header' });
         return [head, ...wrap(description, Math.max(10, width - 1)).map((l): Segment[] => [{ text: ` ${l}` }])];
       },
       detail: [
