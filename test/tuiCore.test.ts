@@ -6,10 +6,10 @@
 // repository (the TUI's default); the tests remove the directories they caused.
 
 import test, { type ExecutionContext } from 'ava';
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { isPidAlive } from '../core/redisServer.js';
-import { killRedisServerOnPort, redisServersOnPort, repoPath, tempDir, waitForPidGone } from './helpers/slips.js';
+import { redisServersOnPort, repoPath, tempDir, waitForPidGone } from './helpers/slips.js';
 import { HOSTS_PANE, MAIN_PANE, STATUS_ROW, literal, moveCursorTo, regionRow, rowsMatching, sleep, startTui, type Region, type TerminalSession } from './helpers/tui.js';
 import { redisAnswers } from './helpers/tuiRedis.js';
 
@@ -24,27 +24,51 @@ function kalipsoOutputDirs(): string[] {
   return existsSync(OUTPUT) ? readdirSync(OUTPUT).filter((name) => name.startsWith('kalipso')) : [];
 }
 
+/**
+ * Processes tied to one of the dirs: a command line naming it (the core gets `-o <dir>`) or a
+ * working directory inside it (redis-server changes into its `dir`, `<out>/databases`, both the
+ * core's server and the TUI's read-only one).
+ */
+function processesUsing(dirs: readonly string[]): Array<{ pid: number; what: string }> {
+  const found: Array<{ pid: number; what: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cmdline = '';
+    let cwd = '';
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      cwd = readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (cmdline === '') continue; // zombie
+    if (dirs.some((dir) => cmdline.includes(path.basename(dir)) || cwd === dir || cwd.startsWith(`${dir}/`))) found.push({ pid: Number(entry), what: `${cmdline} (cwd ${cwd})` });
+  }
+  return found;
+}
+
 /** What the TUI's cores leave behind: their output dirs, Redis ports and PIDs. */
 class CoreTracker {
   private readonly before = new Set(kalipsoOutputDirs());
+  /** Core PIDs seen on the status line (`● run <pid>`). */
   readonly pids = new Set<number>();
 
   constructor(t: ExecutionContext, readonly session: TerminalSession) {
-    // PIDs as they appear on the status line.
     session.term.onWriteParsed(() => {
       const match = /● run (\d+)/.exec(session.screen()[STATUS_ROW(session.rows)] ?? '');
       if (match !== null) this.pids.add(Number(match[1]));
     });
-    t.teardown(async () => {
-      for (const pid of this.pids) {
+    t.teardown(() => {
+      const leftovers = [...this.pids, ...processesUsing(this.outputDirs()).map(({ pid }) => pid)];
+      for (const pid of leftovers) {
         try {
-          process.kill(-pid, 'SIGKILL');
+          process.kill(pid, 'SIGKILL');
         } catch {
           // gone
         }
       }
-      for (const port of this.redisPorts()) await killRedisServerOnPort(port);
-      for (const dir of this.outputDirs()) rmSync(dir, { recursive: true, force: true });
+      // TUI_TEST_KEEP_OUTPUT=1 keeps them for a post-mortem (tui_core.log).
+      if (process.env['TUI_TEST_KEEP_OUTPUT'] !== '1') for (const dir of this.outputDirs()) rmSync(dir, { recursive: true, force: true });
     });
   }
 
@@ -65,12 +89,16 @@ class CoreTracker {
     return ports;
   }
 
-  /** Fails unless every core PID is gone and no redis-server of theirs answers. */
+  /** Fails unless no core, no core Redis and no read-only Redis of the TUI is left. */
   async assertNothingLeft(t: ExecutionContext): Promise<void> {
-    t.true(this.pids.size > 0, 'saw a core PID');
+    const dirs = this.outputDirs();
+    t.true(dirs.length > 0, 'the cores wrote output/kalipso_*');
     for (const pid of this.pids) t.true(await waitForPidGone(pid, 3000), `core ${pid} still running`);
+    const deadline = Date.now() + 3000;
+    while (processesUsing(dirs).length > 0 && Date.now() < deadline) await sleep(50);
+    t.deepEqual(processesUsing(dirs), [], 'processes of the run left behind');
     const ports = this.redisPorts();
-    t.true(ports.length > 0, `found the cores' Redis ports in ${this.outputDirs().join(', ')}`);
+    t.true(ports.length > 0, `found the cores' Redis ports in ${dirs.join(', ')}`);
     for (const port of ports) {
       t.false(await redisAnswers(port), `redis on ${port} still answers`);
       t.deepEqual(await redisServersOnPort(port), [], `redis-server on ${port}`);
