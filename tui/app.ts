@@ -920,6 +920,13 @@ export class App {
       }
     }
     list.top = Math.max(0, Math.min(list.top, Math.max(0, rows.length - 1)));
+    // no empty space below the last row while rows above are scrolled off
+    let below = 0;
+    for (let i = list.top; i < rows.length && below < innerH; i += 1) below += linesOf(i).length;
+    while (list.top > 0 && below + linesOf(list.top - 1).length <= innerH) {
+      list.top -= 1;
+      below += linesOf(list.top).length;
+    }
     const lines: Segment[][] = [];
     let cursor: [number, number] | undefined;
     const search = this.focus === 'main' ? this.search : '';
