@@ -282,11 +282,12 @@ export function aggRows(items: readonly AggItem[], metric: AggMetric, logScale: 
       `g:${item.proto}/${item.key}`,
       `${label} ${item.flows} ${item.pkts} ${item.bytes}`,
       (width) => {
-        const labelWidth = Math.min(24, Math.max(12, width - 6 - 6 - 6 - 10));
-        const barWidth = Math.max(0, width - labelWidth - 18 - 1);
+        const numbers = ` ${fit(compact(item.flows), 6, 'right')} ${fit(compact(item.pkts), 6, 'right')} ${fit(compact(item.bytes), 6, 'right')} `;
+        const labelWidth = Math.min(24, Math.max(12, width - numbers.length - 8));
+        const barWidth = Math.max(0, width - labelWidth - numbers.length);
         return [
           { text: fit(label, labelWidth) },
-          { text: `${fit(compact(item.flows), 6, 'right')}${fit(compact(item.pkts), 6, 'right')}${fit(compact(item.bytes), 6, 'right')} ` },
+          { text: numbers },
           { text: bar(scale(item[metric]), scale(max), barWidth, ascii), style: 'good' },
         ];
       },
