@@ -179,8 +179,7 @@ test.serial('#9 the real core as a child: ◌ ● ✔ exit 0, 50 flows, 192.168.
   await session.check(t, 'view 6');
 
   t.is(await quitStoppingCore(session), 0);
-  t.false(session.onAlternateScreen);
-  t.true(session.cursorVisible);
+  session.assertLeftCleanly(t);
   await tracker.assertNothingLeft(t);
 });
 
@@ -232,6 +231,7 @@ test.serial('core control on a following core: c r new PID, c t stops it, q asks
   await waitForQuitPrompt(session);
   await session.press('s');
   t.is((await session.waitForExit(35_000)).exitCode, 0);
+  session.assertLeftCleanly(t);
   await tracker.assertNothingLeft(t);
 });
 
@@ -240,11 +240,10 @@ test.serial('acceptance at 80x24 on the vertical dataset: tree, / search to its 
   const tracker = new CoreTracker(t, session);
   await session.waitForText(/✔ exit 0/, 20_000);
   await session.waitFor('192.168.1.9 in the IP tree', () => rowsMatching(session, HOSTS_PANE, /192\.168\.1\.9/)[0]);
+  // The issue's keys exactly: / 192.168.1.9 Enter.
   await session.press('/');
   await session.type('192.168.1.9');
   await session.press('enter');
-  await session.press('enter');
-  await session.press('6');
   await assertScanEvidence(session);
   await session.check(t, 'evidence found by search');
   await session.press('?');
@@ -253,5 +252,6 @@ test.serial('acceptance at 80x24 on the vertical dataset: tree, / search to its 
   await session.check(t, 'help');
   await session.press('esc');
   t.is(await quitStoppingCore(session), 0);
+  session.assertLeftCleanly(t);
   await tracker.assertNothingLeft(t);
 });

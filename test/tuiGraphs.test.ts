@@ -87,5 +87,5 @@ test('#7 view 9 sparkline and top ports, view 8 rows follow m and e', async (t) 
   await session.waitFor('state notest', () => (/notest/.test(modeLine(session)) && rowsMatching(session, MAIN_PANE, /93\.184\.216\.34/).length === 0 ? true : undefined));
   t.true(rowsMatching(session, MAIN_PANE, /tcp\/10\.0\.2\.1\b/).length > 0, session.dump());
   await session.check(t, 'states');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });

@@ -102,5 +102,5 @@ test('#8 hostile strings in views 2 and 6 are shown inert', async (t) => {
   await step('view 6, detail shows the row text');
 
   t.true(markersSeen > 0, 'some injected text was on screen');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });

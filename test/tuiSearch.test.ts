@@ -49,5 +49,5 @@ test('#6 search, n, filter alerts, sort by IP on 40 profiles', async (t) => {
     return order.indexOf('10.0.0.2') >= 0 && order.indexOf('10.0.0.2') < order.indexOf('10.0.0.10') ? order : undefined;
   });
   await session.check(t, 'sorted by IP');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });

@@ -48,7 +48,7 @@ test('#2 the alerted IP is first with a red !, its TWs show ! and 2e', async (t)
   t.regex(tw(3), /TW3\s+12:00\s+1e/);
   const ordered = [1, 2, 3].map((n) => hostsRows(session).findIndex((row) => new RegExp(`TW${n}\\b`).test(row)));
   t.deepEqual([...ordered].sort((a, b) => a - b), ordered);
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });
 
 test('#3 TW2 Enter, 2: timeline title and rows; Enter on the DNS row shows its query', async (t) => {
@@ -64,7 +64,7 @@ test('#3 TW2 Enter, 2: timeline title and rows; Enter on the DNS row shows its q
   await session.press('enter');
   await session.waitForText(/query: example\.org/);
   await session.check(t, 'DNS row expanded');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });
 
 test.serial('#4 a profile published live is listed within 1 s; cursor and expansion stay', async (t) => {
@@ -83,7 +83,7 @@ test.serial('#4 a profile published live is listed within 1 s; cursor and expans
   t.not(now, undefined, session.dump());
   t.is(regionRow(session, HOSTS_PANE, now!), cursorText, 'the cursor stays on TW2');
   t.is(rowsMatching(session, HOSTS_PANE, /TW[123]\b/).length, 3, '192.168.1.9 stays expanded');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });
 
 /** View 7 of the IP's alert: the count, the 3 evidence of the alert after Enter, Esc back. */
@@ -110,7 +110,7 @@ test('#5 alert (our plain JSON): 7, Enter lists its 3 evidence; Esc back', async
   await openTopIp(session);
   const evidence = readFixture('core').keys['profile_192.168.1.9_timewindow2_evidence']!.value as Record<string, { description: string }>;
   await alertDrillDown(t, session, /TW2\b/, Object.values(evidence).map((e) => e.description));
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });
 
 test('#5 alert whose value is a JSON string of 3 evidence ids (Slips v1.1.21)', async (t) => {
@@ -122,7 +122,7 @@ test('#5 alert whose value is a JSON string of 3 evidence ids (Slips v1.1.21)', 
   await session.waitForText(/TW4\b/);
   const evidence = readFixture('slips-1.1.21').keys['profile_192.168.2.12_timewindow3_evidence']!.value as Record<string, { description: string }>;
   await alertDrillDown(t, session, /TW3\b/, Object.values(evidence).map((e) => e.description));
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });
 
 test('a purged TW of a Slips v1.1.21 database shows purged; the others do not', async (t) => {
@@ -137,5 +137,5 @@ test('a purged TW of a Slips v1.1.21 database shows purged; the others do not', 
   t.regex(rows.find((row) => /TW1\b/.test(row))!, /purged/, session.dump());
   for (const n of [2, 3, 4]) t.notRegex(rows.find((row) => new RegExp(`TW${n}\\b`).test(row))!, /purged/);
   await session.check(t, 'purged TW');
-  t.is((await session.quit()).exitCode, 0);
+  await session.quitCleanly(t);
 });

@@ -386,6 +386,18 @@ export class TerminalSession {
     await this.press('q');
     return this.waitForExit(ms);
   }
+
+  /** q, then spec §5.1's end checks: exit 0, alternate screen left, cursor shown. */
+  async quitCleanly(t: ExecutionContext, ms = 5000): Promise<void> {
+    t.deepEqual(await this.quit(ms), { exitCode: 0, signal: undefined }, 'q exits 0');
+    this.assertLeftCleanly(t);
+  }
+
+  /** After the exit: back on the normal screen with the cursor shown. */
+  assertLeftCleanly(t: ExecutionContext): void {
+    t.false(this.onAlternateScreen, `alternate screen left\n${this.dump()}`);
+    t.true(this.cursorVisible, 'cursor shown');
+  }
 }
 
 /** Node's uncaught-error and warning shapes. */
