@@ -1,7 +1,8 @@
 // TUI end-to-end with the real core as its child (spec/tui.md §5.2 #9, §4.7, the "Also" quit
 // prompt, and the issue's acceptance): `--run -- -f dataset/port-scans/vertical/conn.log` runs to
 // `✔ exit 0` with its 50 flows and the vertical port scan of 192.168.1.9; a following core (`-g`)
-// is restarted (`c r`, new PID), stopped (`c t`) and, on `q`, asked stop/detach/cancel. After
+// is restarted (`c r`, new PID), stopped (`c t`) and, on `q`, asked stop/detach/cancel (cancel
+// keeps both, stop ends both, detach leaves the core running). After
 // quitting no core and no redis-server is left. The core writes into output/kalipso_* of the
 // repository (the TUI's default); the tests remove the directories they caused.
 
@@ -78,15 +79,16 @@ class CoreTracker {
       .map((name) => path.join(OUTPUT, name));
   }
 
-  /** Ports the cores' Redis servers used (from their logs, view L's source). */
+  /** Ports the cores' Redis servers used: from their logs, and from the configs in <out>/redis/. */
   redisPorts(): number[] {
-    const ports: number[] = [];
+    const ports = new Set<number>();
     for (const dir of this.outputDirs()) {
       const log = path.join(dir, 'tui_core.log');
-      if (!existsSync(log)) continue;
-      for (const match of readFileSync(log, 'utf8').matchAll(/Using redis server on port: (\d+)/g)) ports.push(Number(match[1]));
+      if (existsSync(log)) for (const match of readFileSync(log, 'utf8').matchAll(/Using redis server on port: (\d+)/g)) ports.add(Number(match[1]));
+      const confs = path.join(dir, 'redis');
+      if (existsSync(confs)) for (const name of readdirSync(confs)) for (const match of name.matchAll(/^redis-server-port-(\d+)\.conf$/g)) ports.add(Number(match[1]));
     }
-    return ports;
+    return [...ports];
   }
 
   /** Fails unless no core, no core Redis and no read-only Redis of the TUI is left. */
@@ -253,5 +255,24 @@ test.serial('acceptance at 80x24 on the vertical dataset: tree, / search to its 
   await session.press('esc');
   t.is(await quitStoppingCore(session), 0);
   session.assertLeftCleanly(t);
+  await tracker.assertNothingLeft(t);
+});
+
+test.serial('quit prompt: d detaches, the TUI exits 0 and the core keeps running', async (t) => {
+  const zeekDir = tempDir(t, 'kalipso-growing-');
+  copyFileSync(repoPath(VERTICAL), path.join(zeekDir, 'conn.log'));
+  const session = await startTui(t, ['--run', '--', '-g', zeekDir], { waitForFirstScreen: false });
+  const tracker = new CoreTracker(t, session);
+  const { line } = await session.waitForText(/● run \d+/, 20_000);
+  const pid = Number(/● run (\d+)/.exec(line)![1]);
+  await session.press('q');
+  await waitForQuitPrompt(session);
+  await session.press('d');
+  t.is((await session.waitForExit(5000)).exitCode, 0);
+  session.assertLeftCleanly(t);
+  await sleep(300);
+  t.true(isPidAlive(pid), 'the detached core still runs');
+  // Stopped as a user would; its Redis goes with it.
+  process.kill(pid, 'SIGTERM');
   await tracker.assertNothingLeft(t);
 });

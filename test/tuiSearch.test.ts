@@ -36,6 +36,7 @@ test('#6 search, n, filter alerts, sort by IP on 40 profiles', async (t) => {
   const listed = rowsMatching(session, HOSTS_PANE, IP).map((y) => IP.exec(regionRow(session, HOSTS_PANE, y))![0]);
   t.deepEqual([...listed].sort(), [...alerted].sort());
   t.regex(session.screen()[STATUS_ROW(24)]!, /FILTER/);
+  t.regex(session.screen()[0]!, new RegExp(`Hosts ${alerted.length}/40`));
   await session.check(t, 'filtered');
 
   // Cycle the sort column until the title names the IP order.

@@ -94,3 +94,12 @@ test('? lists every key of the keymap, with the old-key map; Esc closes it', asy
   await session.check(t, 'help closed');
   await session.quitCleanly(t);
 });
+
+test('C-c quits like q', async (t) => {
+  const redis = await startFixtureRedis(t, 'core');
+  const session = await startTui(t, ['-p', String(redis.port)]);
+  await session.waitForText(/192\.168\.1\.9/);
+  await session.press('c-c');
+  t.deepEqual(await session.waitForExit(), { exitCode: 0, signal: undefined });
+  session.assertLeftCleanly(t);
+});

@@ -44,6 +44,9 @@ test('#2 the alerted IP is first with a red !, its TWs show ! and 2e', async (t)
   await session.check(t, 'IP opened');
   const tw = (n: number): string => hostsRows(session).find((row) => new RegExp(`TW${n}\\b`).test(row))!;
   t.regex(tw(2), /TW2\s+11:00\s+!/);
+  const twMark = session.find(/TW2\s+11:00\s+!/)!;
+  const bang = twMark.x + /TW2\s+11:00\s+/.exec(tw(2).slice(tw(2).indexOf('TW2')))![0].length;
+  t.true(session.isRed(bang, twMark.y), `TW2's ! is red\n${session.dump()}`);
   t.regex(tw(1), /TW1\s+10:00\s+2e/);
   t.regex(tw(3), /TW3\s+12:00\s+1e/);
   const ordered = [1, 2, 3].map((n) => hostsRows(session).findIndex((row) => new RegExp(`TW${n}\\b`).test(row)));
