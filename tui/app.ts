@@ -9,7 +9,7 @@ import path from 'node:path';
 import { RedisConnection, type Channel, type Endpoint } from './data/connection.js';
 import { Model, TREE_SORTS, type Profile, type TreeFilter } from './data/model.js';
 import { isObject, num, parseJson, splitProfileTw, str, type AggItem, type EvidenceItem, type JsonObject, type TimelineItem } from './data/parse.js';
-import { DbReader, PROFILE_CHUNK, type AlertItem, type TwStats } from './data/reader.js';
+import { DbReader, PROFILE_CHUNK, analysisOf, type AlertItem, type TwStats } from './data/reader.js';
 import { CoreChild, START_GRACE_MS } from './core/child.js';
 import { RdbServer } from './core/rdbServer.js';
 import { waitForRedis } from './core/processes.js';
@@ -99,6 +99,7 @@ export class App {
   private rdb: RdbServer | undefined;
   private child: CoreChild | undefined;
   private sourceGen = 0;
+  private replacingCore = false;
 
   // connection and counters
   private redisUp = false;
@@ -263,6 +264,10 @@ export class App {
     this.rdb = undefined;
     await oldRdb?.stop();
     this.model.clear();
+    this.model.counters = { processed: 0, total: 0, evidence: 0, alerts: 0, profiles: 0, moreFlows: false };
+    this.model.analysis = analysisOf({});
+    this.lastProcessed = undefined;
+    this.flowsPerSecond = 0;
     this.expanded.clear();
     this.loaded = { key: '' };
     this.treeDirty = true;
@@ -290,7 +295,7 @@ export class App {
       this.connection?.close();
       this.connection = undefined;
       this.redisUp = false;
-      if (!this.quitting && existsSync(dump)) void this.openRdb(dump, gen);
+      if (!this.quitting && !this.replacingCore && existsSync(dump)) void this.openRdb(dump, gen);
     }
     this.dirty = true;
     this.render();
@@ -1173,7 +1178,12 @@ export class App {
   }
 
   private async restartCore(): Promise<void> {
-    if (this.child?.isAlive === true) await this.child.stop();
+    this.replacingCore = true; // the stopped core's dump is not opened: a new core follows
+    try {
+      if (this.child?.isAlive === true) await this.child.stop();
+    } finally {
+      this.replacingCore = false;
+    }
     await this.startCore();
   }
 

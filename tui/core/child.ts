@@ -125,7 +125,7 @@ export class CoreChild {
       this.onChange();
     });
     child.once('exit', (code, signal) => {
-      this.readLog();
+      this.pull();
       this.exitCode = code;
       this.signal = signal;
       this.state = signal !== null ? 'crashed' : 'exited';
@@ -154,15 +154,29 @@ export class CoreChild {
     }
   }
 
-  /** Lets the core run on after the TUI quits. */
+  /**
+   * Lets the core run on after the TUI quits. What it wrote so far is in <output>/tui_core.log;
+   * what it writes later only reaches its slips.log (the TUI's log copy stops here).
+   */
   detach(): void {
+    this.readLog();
+    this.mirrorLog(false);
     if (this.logFd !== undefined) closeSync(this.logFd);
     this.logFd = undefined;
   }
 
   /** Reads what the core wrote since the last call; returns whether anything was new. */
   readLog(): boolean {
-    if (this.logFd === undefined) return false;
+    const text = this.pull();
+    if (text === '') return false;
+    if (this.mirrored) appendFileSync(path.join(this.outputDir, 'tui_core.log'), text);
+    else if (this.state !== 'starting') this.mirrorLog(false);
+    return true;
+  }
+
+  /** New bytes of the log file, also appended to logLines. */
+  private pull(): string {
+    if (this.logFd === undefined) return '';
     const buffer = Buffer.alloc(64 * 1024);
     let text = '';
     for (;;) {
@@ -171,11 +185,8 @@ export class CoreChild {
       this.logOffset += n;
       text += buffer.subarray(0, n).toString('utf8');
     }
-    if (text === '') return false;
-    this.appendLog(text);
-    if (this.mirrored) appendFileSync(path.join(this.outputDir, 'tui_core.log'), text);
-    else if (this.state !== 'starting') this.mirrorLog(false);
-    return true;
+    if (text !== '') this.appendLog(text);
+    return text;
   }
 
   private appendLog(text: string): void {
@@ -193,6 +204,7 @@ export class CoreChild {
   private mirrorLog(exited: boolean): void {
     if (this.mirrored || this.logFd === undefined) return;
     if (!exited && !existsSync(path.join(this.outputDir, 'alerts'))) return;
+    this.pull(); // everything written so far, not only what the last poll read
     try {
       mkdirSync(this.outputDir, { recursive: true });
       const all = Buffer.alloc(this.logOffset);

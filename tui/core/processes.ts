@@ -14,11 +14,8 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port, preferring Slips' range 32768-32850 (what the core's -m uses). */
-export async function freePort(): Promise<number> {
-  for (let port = 32768; port <= 32850; port += 1) {
-    if (await isPortFree(port)) return port;
-  }
+/** A free port from the kernel's ephemeral range. */
+export function ephemeralPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -28,6 +25,14 @@ export async function freePort(): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/** A free port for a core, in Slips' range 32768-32850 (what the core's -m uses) when possible. */
+export async function freePort(): Promise<number> {
+  for (let port = 32768; port <= 32850; port += 1) {
+    if (await isPortFree(port)) return port;
+  }
+  return ephemeralPort();
 }
 
 export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, waitForExit, waitForRedis } from './processes.js';
+import { ephemeralPort, waitForExit, waitForRedis } from './processes.js';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5000;
@@ -24,7 +24,7 @@ export class RdbServer {
     const dir = mkdtempSync(path.join(tmpdir(), 'kalipso-rdb-'));
     try {
       copyFileSync(rdbPath, path.join(dir, 'dump.rdb'));
-      const port = await freePort();
+      const port = await ephemeralPort(); // never one a core child may be about to take
       const child = spawn(
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
