@@ -439,7 +439,10 @@ export class App {
 
   private onMessage(channel: Channel, payload: JsonObject): void {
     if (this.paused) {
-      if (channel === 'new_profile') this.newWhilePaused += 1;
+      if (channel === 'new_profile') {
+        this.newWhilePaused += 1;
+        this.invalidate();
+      }
       return;
     }
     const sel = this.selection();
