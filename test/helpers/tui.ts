@@ -64,6 +64,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The promise's value, or undefined after ms; the timer does not outlive it (no idle wait at exit). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** A colour of one cell's foreground or background, as xterm stores it. */
 export interface CellColor {
   mode: 'default' | 'palette' | 'rgb';
@@ -177,7 +186,7 @@ export class TerminalSession {
       killProcessGroup(pid);
       live.delete(pid);
       // Lets the pty's exit event arrive before the worker is torn down.
-      await Promise.race([this.exited, sleep(500)]);
+      await within(this.exited, 500);
       this.term.dispose();
     });
   }
@@ -375,7 +384,7 @@ export class TerminalSession {
 
   /** Waits for the program to exit; throws with a dump if it does not within ms. */
   async waitForExit(ms = 5000): Promise<ExitStatus> {
-    const status = await Promise.race([this.exited, sleep(ms).then(() => undefined)]);
+    const status = await within(this.exited, ms);
     if (status === undefined) throw new Error(`process still running after ${ms} ms; screen:\n${this.dump()}`);
     await this.settle();
     return status;
