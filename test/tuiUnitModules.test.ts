@@ -170,12 +170,14 @@ test('reconnect backoff goes 0.2 s, 0.4 s, ... up to 5 s', (t) => {
   t.deepEqual([1, 2, 3, 4, 5, 6, 10].map(backoffMs), [200, 400, 800, 1600, 3200, 5000, 5000]);
 });
 
-test('core argv: a free port and an output dir are added unless given; -m is dropped', (t) => {
+test('core argv: a free port and a fresh output dir are added unless given; -m is dropped', (t) => {
   const now = new Date(2026, 0, 2, 3, 4, 5);
-  const plan = planCoreArgs(['-f', 'dataset/x/conn.log', '-m'], 32770, now);
+  const plan = planCoreArgs(['-f', 'dataset/x/conn.log', '-m'], 32770, now, () => false);
   t.deepEqual(plan.args, ['-f', 'dataset/x/conn.log', '-P', '32770', '-o', 'output/kalipso_conn.log_2026-01-02_03:04:05']);
   t.is(plan.port, 32770);
   t.true(plan.outputDir.endsWith('output/kalipso_conn.log_2026-01-02_03:04:05'));
+  const taken = new Set(['output/kalipso_conn.log_2026-01-02_03:04:05', 'output/kalipso_conn.log_2026-01-02_03:04:05_2']);
+  t.is(planCoreArgs(['-f', 'conn.log'], 1, now, (dir) => taken.has(dir)).args.at(-1), 'output/kalipso_conn.log_2026-01-02_03:04:05_3');
   const given = planCoreArgs(['-f', 'a.pcap', '-P', '6380', '-o', '/tmp/out'], undefined, now);
   t.deepEqual(given.args, ['-f', 'a.pcap', '-P', '6380', '-o', '/tmp/out']);
   t.is(given.port, 6380);

@@ -44,9 +44,9 @@ function pad2(n: number): string {
 
 /**
  * The core's argv for the user's args: `-m` is dropped (the TUI picks the port, like -m would), `-P`
- * is kept or `port` is added, `-o` is kept or a default like the core's own is added. Pure.
+ * is kept or `port` is added, `-o` is kept or a new `output/kalipso_<input>_<time>[_n]` is added.
  */
-export function planCoreArgs(userArgs: readonly string[], port: number | undefined, now: Date): CorePlan {
+export function planCoreArgs(userArgs: readonly string[], port: number | undefined, now: Date, exists: (dir: string) => boolean = existsSync): CorePlan {
   const args = userArgs.filter((a) => a !== '-m' && a !== '--multiinstance');
   const givenPort = flagValue(args, ['-P', '--port']);
   const chosenPort = givenPort !== undefined ? Number(givenPort) : port;
@@ -55,7 +55,10 @@ export function planCoreArgs(userArgs: readonly string[], port: number | undefin
   if (outputDir === undefined) {
     const input = flagValue(args, ['-f', '--filepath', '-g', '--growing']) ?? 'core';
     const stamp = `${now.getFullYear()}-${pad2(now.getMonth() + 1)}-${pad2(now.getDate())}_${pad2(now.getHours())}:${pad2(now.getMinutes())}:${pad2(now.getSeconds())}`;
-    outputDir = path.join('output', `kalipso_${path.basename(path.normalize(input))}_${stamp}`);
+    const base = path.join('output', `kalipso_${path.basename(path.normalize(input))}_${stamp}`);
+    outputDir = base;
+    // a fresh directory even for a restart (or a second TUI) within the same second
+    for (let n = 2; exists(outputDir); n += 1) outputDir = `${base}_${n}`;
     args.push('-o', outputDir);
   }
   return { args, port: Number.isFinite(chosenPort) ? chosenPort : undefined, outputDir: path.resolve(outputDir) };
