@@ -1,7 +1,8 @@
 // Benchmark: in one process and one run, measures the parse-only rate of an input (reader only)
 // and the end-to-end rate of a full analysis of the same input (parse + profiler + detections +
 // Redis writes + output files, with a private redis-server), plus peak RSS, and prints the ratio.
-// Usage: node dist/bench/run.js <conn.log or Zeek dir> [--runs N]
+// It also compares the engine rate with only the core issue's detectors and with all of them.
+// Usage: node dist/bench/run.js <conn.log or Zeek dir> [--runs N] [--detectors-only]
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import { Printer } from '../core/console.js';
 import { Engine } from '../core/engine.js';
 import { SharedKnowledge } from '../core/knowledge.js';
 import { prepareOutputDir } from '../core/outputDir.js';
+import type { DetectorFactory } from '../detections/api.js';
 import { DETECTORS } from '../detections/index.js';
 import { findFreeSlipsPort } from '../core/redisServer.js';
 import { CollectingErrorSink } from '../inputs/errors.js';
@@ -43,7 +45,7 @@ async function parseOnly(input: string): Promise<{ records: number; seconds: num
 }
 
 /** Parse + profiler + detections + evidence handling, without Redis or output files. */
-async function engineOnly(input: string): Promise<{ seconds: number; evidence: number }> {
+async function engineOnly(input: string, detectors: readonly DetectorFactory[] = DETECTORS): Promise<{ seconds: number; evidence: number }> {
   const config = loadConfig(path.join(PROJECT_ROOT, 'config', 'slips.yaml'));
   const reader = await openInput(input, new CollectingErrorSink());
   let evidence = 0;
@@ -54,7 +56,7 @@ async function engineOnly(input: string): Promise<{ seconds: number; evidence: n
     evidenceThreshold: config.detection.evidence_detection_threshold,
     disabledDetections: new Set(),
     interfaceName: 'default',
-    detectors: DETECTORS,
+    detectors,
     knowledge: new SharedKnowledge(path.join(PROJECT_ROOT, 'config')),
     listener: { evidenceAdded: () => void (evidence += 1), alertRaised: () => undefined },
     // What the Redis writer does after writing a closed window, so memory stays as in a real run.
@@ -94,13 +96,43 @@ async function endToEnd(input: string, outputDir: string): Promise<{ seconds: nu
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, code };
 }
 
+/** The detectors of the core issue: port scans, per-connection checks, non-HTTP 80, non-SSL 443. */
+const CORE_DETECTOR_COUNT = 4;
+/** Required rate with all detectors, as a fraction of the rate with the core ones. */
+const DETECTOR_COST_TARGET = 0.8;
+
+/**
+ * Engine rate with only the core detectors and with all of them, alternated `runs` times so both
+ * see the same machine load; the best run of each counts (the least disturbed by other processes).
+ */
+async function detectorCost(input: string, records: number, runs: number): Promise<void> {
+  let core = 0;
+  let all = 0;
+  for (let run = 0; run < runs; run += 1) {
+    core = Math.max(core, records / (await engineOnly(input, DETECTORS.slice(0, CORE_DETECTOR_COUNT))).seconds);
+    all = Math.max(all, records / (await engineOnly(input, DETECTORS)).seconds);
+  }
+  const ratio = all / core;
+  console.log(`detections : engine with the first ${CORE_DETECTOR_COUNT} detectors ${Math.round(core)} flows/s, ` +
+    `with all ${DETECTORS.length} ${Math.round(all)} flows/s (best of ${runs}); ratio ${ratio.toFixed(2)} ` +
+    `(target >= ${DETECTOR_COST_TARGET}: ${ratio >= DETECTOR_COST_TARGET ? 'PASS' : 'FAIL'})`);
+}
+
+/** Options after the input path: --runs N (detector-cost runs, default 3), --detectors-only. */
+function parseOptions(args: readonly string[]): { runs: number; detectorsOnly: boolean } {
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt === -1 ? 3 : Number(args[runsAt + 1]);
+  return { runs: Number.isInteger(runs) && runs > 0 ? runs : 3, detectorsOnly: args.includes('--detectors-only') };
+}
+
 async function main(): Promise<void> {
   const input = process.argv[2];
   if (input === undefined || !fs.existsSync(input)) {
-    console.error('usage: node dist/bench/run.js <conn.log or Zeek dir>');
+    console.error('usage: node dist/bench/run.js <conn.log or Zeek dir> [--runs N] [--detectors-only]');
     process.exitCode = 2;
     return;
   }
+  const options = parseOptions(process.argv.slice(3));
   const inputPath = path.resolve(input);
   const sizeMb = fs.statSync(inputPath).size / 1e6;
   console.log(`input: ${inputPath} (${sizeMb.toFixed(0)} MB), node ${process.version}, ${os.cpus().length} cores`);
@@ -110,6 +142,10 @@ async function main(): Promise<void> {
   const rssAfterParse = peakRssMb();
   console.log(`parse-only : ${parse.records} records in ${parse.seconds.toFixed(2)} s = ${Math.round(parseRate)} flows/s (peak RSS ${rssAfterParse.toFixed(0)} MB)`);
 
+  if (options.detectorsOnly) {
+    await detectorCost(inputPath, parse.records, options.runs);
+    return;
+  }
   const engine = await engineOnly(inputPath);
   const engineRate = parse.records / engine.seconds;
   console.log(`engine     : ${parse.records} records in ${engine.seconds.toFixed(2)} s = ${Math.round(engineRate)} flows/s ` +
@@ -129,6 +165,7 @@ async function main(): Promise<void> {
       `${(((engine.seconds - parse.seconds) / total) * 100).toFixed(0)}%, Redis writes+output files ` +
       `${(((total - engine.seconds) / total) * 100).toFixed(0)}% of the end-to-end time`);
     console.log(`targets: end-to-end >= 150000 flows/s, ratio >= 0.5, peak RSS <= 400 MB`);
+    await detectorCost(inputPath, parse.records, options.runs);
   } finally {
     fs.rmSync(outputDir, { recursive: true, force: true });
   }

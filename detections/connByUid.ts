@@ -1,86 +1,94 @@
-// Joins an application record (ssl.log, ssh.log, weird.log) with the conn.log flow of the same uid,
-// for checks that need the connection's addresses and byte counts. Zeek writes both with the
-// connection's start time, so the flow usually arrives first; when it does not, the request waits
-// until the flow shows up or network time passes its deadline (Slips waits in wall-clock time).
-// Recent flows are kept in a map bounded by count and age.
+// The one join of application records (ssl.log, ssh.log, weird.log) with the conn.log flow of the
+// same uid, owned by the engine and shared by every detector that asks (DetectionHost.withConnOf).
+// Only TCP flows that carried payload are kept: the records that ask for a flow come from protocol
+// analyzers, which need payload. Zeek writes both with the connection's start time, so the flow
+// usually arrives first and is kept for FLOW_RETENTION s of network time (at most MAX_FLOWS);
+// when the record comes first, it waits until its flow shows up or network time passes its
+// deadline (Slips waits in wall-clock time). Each flow costs one map insertion and one deletion.
 
 import type { ConnRecord } from '../inputs/records.js';
 
-/** What the checks need from a conn.log flow. */
-export interface ConnSummary {
-  uid: string;
-  ts: number;
-  saddr: string;
-  daddr: string;
-  sbytes: number;
-  dbytes: number;
-}
-
 /** Flows remembered at most (oldest dropped first). */
-const MAX_FLOWS = 20_000;
+const MAX_FLOWS = 50_000;
 /** Flows older than this many seconds of network time are dropped. */
 const FLOW_RETENTION = 600;
-/** Requests waiting for their flow at most (oldest dropped first). */
+/** Requests waiting for their flow at most (the one with the oldest uid is dropped first). */
 const MAX_PENDING = 5_000;
 
-interface Pending<T> {
-  uid: string;
+interface Waiting {
   deadline: number;
-  payload: T;
+  onFlow: (flow: ConnRecord) => void;
 }
 
-export class ConnByUid<T> {
-  private readonly flows = new Map<string, ConnSummary>();
-  private pending: Pending<T>[] = [];
+/** True for the flows an application record can ask for: TCP with payload and a uid. */
+export function isJoinableFlow(flow: ConnRecord): boolean {
+  return flow.proto === 'tcp' && flow.uid !== '' && flow.sbytes + flow.dbytes > 0;
+}
 
-  /**
-   * @param maxWait seconds of network time a request waits for its flow.
-   * @param onMatch called once per request whose flow is known or arrives in time.
-   */
-  constructor(
-    private readonly maxWait: number,
-    private readonly onMatch: (payload: T, flow: ConnSummary) => void,
-  ) {}
+export class ConnJoin {
+  /** uid -> flow, in arrival (so roughly start-time) order. */
+  private readonly flows = new Map<string, ConnRecord>();
+  /** uid -> requests waiting for the flow of that uid. */
+  private readonly pending = new Map<string, Waiting[]>();
+  /** Earliest deadline among the waiting requests (Infinity when none wait). */
+  private nextDeadline = Infinity;
 
-  /** Remember a flow and answer the requests waiting for it. */
+  /** Remember a flow (see isJoinableFlow) and answer the requests waiting for it. */
   onConn(flow: ConnRecord): void {
-    if (flow.uid === '') return;
-    const summary: ConnSummary = {
-      uid: flow.uid, ts: flow.ts, saddr: flow.saddr, daddr: flow.daddr, sbytes: flow.sbytes, dbytes: flow.dbytes,
-    };
-    this.flows.delete(flow.uid);
-    this.flows.set(flow.uid, summary);
-    if (this.flows.size > MAX_FLOWS) this.flows.delete(this.flows.keys().next().value as string);
-    if (this.pending.length === 0) return;
-    const matched = this.pending.filter((request) => request.uid === flow.uid);
-    if (matched.length === 0) return;
-    this.pending = this.pending.filter((request) => request.uid !== flow.uid);
-    for (const request of matched) if (request.deadline >= flow.ts) this.onMatch(request.payload, summary);
+    if (!isJoinableFlow(flow)) return;
+    const flows = this.flows;
+    flows.set(flow.uid, flow);
+    if (flows.size > MAX_FLOWS) flows.delete(flows.keys().next().value as string);
+    if (this.pending.size === 0) return;
+    const waiting = this.pending.get(flow.uid);
+    if (waiting === undefined) return;
+    this.pending.delete(flow.uid);
+    for (const request of waiting) if (request.deadline >= flow.ts) request.onFlow(flow);
   }
 
-  /** Run onMatch now if the flow of uid is known, else when it arrives before ts + maxWait. */
-  request(uid: string, ts: number, payload: T): void {
+  /** Run onFlow now if the flow of uid is known, else when it arrives before ts + maxWait. */
+  request(uid: string, ts: number, maxWait: number, onFlow: (flow: ConnRecord) => void): void {
     const flow = this.flows.get(uid);
     if (flow !== undefined) {
-      this.onMatch(payload, flow);
+      onFlow(flow);
       return;
     }
     if (uid === '') return;
-    if (this.pending.length >= MAX_PENDING) this.pending.shift();
-    this.pending.push({ uid, deadline: ts + this.maxWait, payload });
+    if (this.pending.size >= MAX_PENDING && !this.pending.has(uid)) this.pending.delete(this.pending.keys().next().value as string);
+    const deadline = ts + maxWait;
+    const waiting = this.pending.get(uid);
+    if (waiting === undefined) this.pending.set(uid, [{ deadline, onFlow }]);
+    else waiting.push({ deadline, onFlow });
+    if (deadline < this.nextDeadline) this.nextDeadline = deadline;
   }
 
   /** Drop requests whose deadline passed and flows too old to be asked for. */
   advanceTime(networkTime: number): void {
-    if (this.pending.length > 0) this.pending = this.pending.filter((request) => request.deadline >= networkTime);
+    if (networkTime > this.nextDeadline) this.dropExpiredRequests(networkTime);
+    const oldest = networkTime - FLOW_RETENTION;
     for (const [uid, flow] of this.flows) {
-      if (flow.ts >= networkTime - FLOW_RETENTION) break;
+      if (flow.ts >= oldest) break;
       this.flows.delete(uid);
     }
   }
 
   /** End of input: requests still waiting will never be answered. */
   finish(): void {
-    this.pending = [];
+    this.pending.clear();
+    this.nextDeadline = Infinity;
+  }
+
+  private dropExpiredRequests(networkTime: number): void {
+    let next = Infinity;
+    for (const [uid, waiting] of this.pending) {
+      const alive = waiting.filter((request) => request.deadline >= networkTime);
+      if (alive.length === 0) {
+        this.pending.delete(uid);
+        continue;
+      }
+      this.pending.set(uid, alive);
+      for (const request of alive) next = Math.min(next, request.deadline);
+    }
+    this.nextDeadline = next;
   }
 }

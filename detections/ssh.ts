@@ -4,9 +4,8 @@
 // profile + time window + server + port and reported on log2 buckets, with a confidence raised by
 // the client banner (software.log or ssh.log) and by Zeek's Password_Guessing notice.
 
-import type { NoticeRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import type { ConnRecord, NoticeRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
-import { ConnByUid, type ConnSummary } from './connByUid.js';
 import { pyFloat, pyRound } from './format.js';
 import { isValidIp } from './ip.js';
 
@@ -20,12 +19,6 @@ const MAX_CAMPAIGN_UIDS = 100;
 const TOOL_BANNERS = ['libssh', 'libssh2', 'paramiko', 'hydra', 'medusa', 'ncrack', 'net::ssh', 'net-ssh', 'asyncssh', 'jsch', 'sshj'];
 /** Banner tokens of interactive clients (+0.02 confidence). */
 const CLIENT_BANNERS = ['openssh', 'putty', 'dropbear', 'winscp'];
-
-/** An ssh.log record waiting for its flow, with the dedup set of its profile + time window. */
-interface SshLogin {
-  record: SshRecord;
-  reported: Set<string>;
-}
 
 /** Failed attempts of one profile against one server port in one time window. */
 interface Campaign {
@@ -52,8 +45,7 @@ export interface Banner {
   source: 'software.log' | 'ssh.log' | '';
 }
 
-function reportSuccess(host: DetectionHost, login: SshLogin, flow: ConnSummary): void {
-  const { record, reported } = login;
+function reportSuccess(host: DetectionHost, record: SshRecord, reported: Set<string>, flow: ConnRecord): void {
   const bytes = flow.sbytes + flow.dbytes;
   let model: string;
   if (record.auth_success === true) model = 'Zeek';
@@ -160,16 +152,14 @@ function onNotice(host: DetectionHost, record: NoticeRecord, ctx: FlowContext): 
 }
 
 export const sshDetector: DetectorFactory = (host) => {
-  const logins = new ConnByUid<SshLogin>(SSH_CONN_WAIT, (login, flow) => reportSuccess(host, login, flow));
   return {
     name: 'ssh',
     evidenceTypes: ['SSH_SUCCESSFUL', 'PASSWORD_GUESSING'],
+    joinsConnByUid: true,
     handlers: {
-      conn(flow): void {
-        if (flow.proto === 'tcp') logins.onConn(flow);
-      },
       ssh(record: SshRecord, ctx: FlowContext): void {
-        logins.request(record.uid, record.ts, { record, reported: ctx.twState('ssh:successReported', () => new Set<string>()) });
+        const reported = ctx.twState('ssh:successReported', () => new Set<string>());
+        host.withConnOf(record.uid, record.ts, SSH_CONN_WAIT, (flow) => reportSuccess(host, record, reported, flow));
         countAttempts(host, record, ctx);
       },
       software(record: SoftwareRecord, ctx: FlowContext): void {
@@ -179,7 +169,5 @@ export const sshDetector: DetectorFactory = (host) => {
       },
       notice: (record: NoticeRecord, ctx: FlowContext) => onNotice(host, record, ctx),
     },
-    advanceTime: (networkTime) => logins.advanceTime(networkTime),
-    finish: () => logins.finish(),
   };
 };

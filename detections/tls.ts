@@ -8,7 +8,6 @@
 import type { ConnRecord, FilesRecord, SslRecord } from '../inputs/records.js';
 import type { EvidenceInput } from '../core/evidence.js';
 import type { DetectionHost, DetectorFactory, FingerprintIoc } from './api.js';
-import { ConnByUid, type ConnSummary } from './connByUid.js';
 import { pyFloat } from './format.js';
 
 /** Seconds of network time a pastebin TLS record waits for its conn.log flow (Slips: 40 s). */
@@ -181,7 +180,7 @@ function checkDoh(host: DetectionHost, record: SslRecord): void {
   });
 }
 
-function reportPastebin(host: DetectionHost, record: SslRecord, flow: ConnSummary): void {
+function reportPastebin(host: DetectionHost, record: SslRecord, flow: ConnRecord): void {
   if (flow.dbytes < host.config.pastebinDownloadThreshold) return;
   host.emit({
     evidence_type: 'PASTEBIN_DOWNLOAD',
@@ -225,17 +224,14 @@ function checkMaliciousCert(host: DetectionHost, file: FilesRecord): void {
 }
 
 export const tlsDetector: DetectorFactory = (host) => {
-  const pastebin = new ConnByUid<SslRecord>(PASTEBIN_CONN_WAIT, (record, flow) => reportPastebin(host, record, flow));
   return {
     name: 'tls',
     evidenceTypes: [
       'SELF_SIGNED_CERTIFICATE', 'MALICIOUS_JA3', 'MALICIOUS_JA3S', 'INCOMPATIBLE_CN', 'CN_URL_MISMATCH',
       'DIFFERENT_LOCALNET', 'PASTEBIN_DOWNLOAD', 'MALICIOUS_SSL_CERT',
     ],
+    joinsConnByUid: true,
     handlers: {
-      conn(flow: ConnRecord): void {
-        if (flow.proto === 'tcp') pastebin.onConn(flow);
-      },
       ssl(record: SslRecord): void {
         checkSelfSigned(host, record);
         checkMaliciousJa3(host, record);
@@ -243,13 +239,13 @@ export const tlsDetector: DetectorFactory = (host) => {
         checkIncompatibleCn(host, record);
         checkCnUrlMismatch(host, record);
         checkDoh(host, record);
-        if (record.server_name.includes('pastebin')) pastebin.request(record.uid, record.ts, record);
+        if (record.server_name.includes('pastebin')) {
+          host.withConnOf(record.uid, record.ts, PASTEBIN_CONN_WAIT, (flow) => reportPastebin(host, record, flow));
+        }
       },
       files(file: FilesRecord): void {
         checkMaliciousCert(host, file);
       },
     },
-    advanceTime: (networkTime) => pastebin.advanceTime(networkTime),
-    finish: () => pastebin.finish(),
   };
 };
