@@ -3,7 +3,9 @@
 // Redis writes + output files, with a private redis-server), plus peak RSS, and prints the ratio.
 // It also compares the engine rate with only the core issue's detectors and with all of them.
 // Usage: node dist/bench/run.js <conn.log or Zeek dir> [--runs N] [--detectors-only]
+// (--engine-child N is how the comparison runs the engine with N detectors in a child process)
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,15 +104,30 @@ const CORE_DETECTOR_COUNT = 4;
 const DETECTOR_COST_TARGET = 0.8;
 
 /**
+ * Engine seconds for the input with the first `detectors` detectors, measured in a fresh node
+ * process (same flags) so that neither run inherits the other's heap or JIT state.
+ */
+function engineSecondsInChild(input: string, detectors: number): number {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), input, '--engine-child', String(detectors)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const seconds = Number(child.stdout.trim());
+  if (child.status !== 0 || !(seconds > 0)) throw new Error(`engine run with ${detectors} detectors failed (exit ${child.status})`);
+  return seconds;
+}
+
+/**
  * Engine rate with only the core detectors and with all of them, alternated `runs` times so both
  * see the same machine load; the best run of each counts (the least disturbed by other processes).
  */
-async function detectorCost(input: string, records: number, runs: number): Promise<void> {
+function detectorCost(input: string, records: number, runs: number): void {
   let core = 0;
   let all = 0;
   for (let run = 0; run < runs; run += 1) {
-    core = Math.max(core, records / (await engineOnly(input, DETECTORS.slice(0, CORE_DETECTOR_COUNT))).seconds);
-    all = Math.max(all, records / (await engineOnly(input, DETECTORS)).seconds);
+    core = Math.max(core, records / engineSecondsInChild(input, CORE_DETECTOR_COUNT));
+    all = Math.max(all, records / engineSecondsInChild(input, DETECTORS.length));
   }
   const ratio = all / core;
   console.log(`detections : engine with the first ${CORE_DETECTOR_COUNT} detectors ${Math.round(core)} flows/s, ` +
@@ -118,11 +135,22 @@ async function detectorCost(input: string, records: number, runs: number): Promi
     `(target >= ${DETECTOR_COST_TARGET}: ${ratio >= DETECTOR_COST_TARGET ? 'PASS' : 'FAIL'})`);
 }
 
-/** Options after the input path: --runs N (detector-cost runs, default 3), --detectors-only. */
-function parseOptions(args: readonly string[]): { runs: number; detectorsOnly: boolean } {
-  const runsAt = args.indexOf('--runs');
-  const runs = runsAt === -1 ? 3 : Number(args[runsAt + 1]);
-  return { runs: Number.isInteger(runs) && runs > 0 ? runs : 3, detectorsOnly: args.includes('--detectors-only') };
+interface BenchOptions {
+  /** Alternated runs of the detector-cost comparison. */
+  runs: number;
+  /** Only the parse rate and the detector-cost comparison. */
+  detectorsOnly: boolean;
+  /** Child mode: run the engine with this many detectors and print its seconds. */
+  engineChild: number | undefined;
+}
+
+function parseOptions(args: readonly string[]): BenchOptions {
+  const valueOf = (flag: string): number | undefined => {
+    const at = args.indexOf(flag);
+    const value = at === -1 ? Number.NaN : Number(args[at + 1]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  return { runs: valueOf('--runs') ?? 3, detectorsOnly: args.includes('--detectors-only'), engineChild: valueOf('--engine-child') };
 }
 
 async function main(): Promise<void> {
@@ -134,6 +162,10 @@ async function main(): Promise<void> {
   }
   const options = parseOptions(process.argv.slice(3));
   const inputPath = path.resolve(input);
+  if (options.engineChild !== undefined) {
+    console.log((await engineOnly(inputPath, DETECTORS.slice(0, options.engineChild))).seconds);
+    return;
+  }
   const sizeMb = fs.statSync(inputPath).size / 1e6;
   console.log(`input: ${inputPath} (${sizeMb.toFixed(0)} MB), node ${process.version}, ${os.cpus().length} cores`);
 
@@ -143,7 +175,7 @@ async function main(): Promise<void> {
   console.log(`parse-only : ${parse.records} records in ${parse.seconds.toFixed(2)} s = ${Math.round(parseRate)} flows/s (peak RSS ${rssAfterParse.toFixed(0)} MB)`);
 
   if (options.detectorsOnly) {
-    await detectorCost(inputPath, parse.records, options.runs);
+    detectorCost(inputPath, parse.records, options.runs);
     return;
   }
   const engine = await engineOnly(inputPath);
@@ -165,7 +197,7 @@ async function main(): Promise<void> {
       `${(((engine.seconds - parse.seconds) / total) * 100).toFixed(0)}%, Redis writes+output files ` +
       `${(((total - engine.seconds) / total) * 100).toFixed(0)}% of the end-to-end time`);
     console.log(`targets: end-to-end >= 150000 flows/s, ratio >= 0.5, peak RSS <= 400 MB`);
-    await detectorCost(inputPath, parse.records, options.runs);
+    detectorCost(inputPath, parse.records, options.runs);
   } finally {
     fs.rmSync(outputDir, { recursive: true, force: true });
   }

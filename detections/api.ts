@@ -4,7 +4,8 @@
 // (per profile + time window, per profile), so it is dropped when the time window closes.
 
 import type { EvidenceInput, EvidenceType, ThreatLevelName } from '../core/evidence.js';
-import type { ConnRecord, FlowKind, RecordOf, X509Record } from '../inputs/records.js';
+import type { FlowKind, RecordOf, X509Record } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { InterpretedState } from '../inputs/state.js';
 
 /** Configuration values detections read (slips.yaml keys, already validated). */
@@ -103,11 +104,11 @@ export interface DetectionHost {
   /** Emit evidence that describe the same event (e.g. SRC and DST roles); they are linked via rel_id. */
   emitPair(first: EvidenceInput, second: EvidenceInput): void;
   /**
-   * The conn.log flow of uid (TCP with payload, see detections/connByUid.ts): onFlow runs now when
-   * the flow was seen, else when it arrives within maxWait s of network time after ts, else never.
-   * Flows are kept only when some detector sets `joinsConnByUid`.
+   * Start time and bytes of the conn.log flow of uid (TCP with payload, see detections/connByUid.ts):
+   * onFlow runs now when the flow was seen, else when it arrives within maxWait s of network time
+   * after ts, else never. Flows are kept only when some detector sets `joinsConnByUid`.
    */
-  withConnOf(uid: string, ts: number, maxWait: number, onFlow: (flow: ConnRecord) => void): void;
+  withConnOf(uid: string, ts: number, maxWait: number, onFlow: (flow: JoinedFlow) => void): void;
 }
 
 /** Handlers of the records that belong to a profile (x509 goes to Detector.certificate). */

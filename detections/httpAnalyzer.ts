@@ -271,16 +271,16 @@ function checkHttpTraffic(host: DetectionHost, record: HttpRecord, ctx: FlowCont
   });
 }
 
-function reportWeirdMethod(host: DetectionHost, weird: WeirdRecord, flow: ConnRecord): void {
+function reportWeirdMethod(host: DetectionHost, weird: WeirdRecord): void {
   host.emit({
     evidence_type: 'WEIRD_HTTP_METHOD',
-    description: `Weird HTTP method ${weird.addl} to IP: ${flow.daddr}. by Zeek.`,
-    attacker: { direction: 'SRC', ioc_type: 'IP', value: flow.saddr },
-    victim: { direction: 'DST', ioc_type: 'IP', value: flow.daddr },
+    description: `Weird HTTP method ${weird.addl} to IP: ${weird.daddr}. by Zeek.`,
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: weird.saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: weird.daddr },
     threat_level: 'medium',
     confidence: 0.9,
     timestamp: weird.ts,
-    uid: [flow.uid],
+    uid: [weird.uid],
   });
 }
 
@@ -307,7 +307,7 @@ export const httpAnalyzerDetector: DetectorFactory = (host) => {
       },
       weird(record: WeirdRecord): void {
         if (record.name.includes('unknown_HTTP_method')) {
-          host.withConnOf(record.uid, record.ts, WEIRD_CONN_WAIT, (flow) => reportWeirdMethod(host, record, flow));
+          host.withConnOf(record.uid, record.ts, WEIRD_CONN_WAIT, () => reportWeirdMethod(host, record));
         }
       },
     },

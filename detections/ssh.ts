@@ -4,7 +4,8 @@
 // profile + time window + server + port and reported on log2 buckets, with a confidence raised by
 // the client banner (software.log or ssh.log) and by Zeek's Password_Guessing notice.
 
-import type { ConnRecord, NoticeRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import type { NoticeRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
 import { pyFloat, pyRound } from './format.js';
 import { isValidIp } from './ip.js';
@@ -45,21 +46,22 @@ export interface Banner {
   source: 'software.log' | 'ssh.log' | '';
 }
 
-function reportSuccess(host: DetectionHost, record: SshRecord, reported: Set<string>, flow: ConnRecord): void {
+function reportSuccess(host: DetectionHost, record: SshRecord, reported: Set<string>, flow: JoinedFlow): void {
+  const { saddr, daddr } = record;
   const bytes = flow.sbytes + flow.dbytes;
   let model: string;
   if (record.auth_success === true) model = 'Zeek';
   else if (bytes > host.config.sshSuccessfulDetectionThreshold) model = 'Slips';
   else return;
-  if (reported.has(flow.daddr)) return;
-  reported.add(flow.daddr);
+  if (reported.has(daddr)) return;
+  reported.add(daddr);
   host.emit({
     evidence_type: 'SSH_SUCCESSFUL',
     description:
-      `SSH successful to IP ${flow.daddr}. From IP ${flow.saddr}. Sent bytes: ${bytes}. ` +
+      `SSH successful to IP ${daddr}. From IP ${saddr}. Sent bytes: ${bytes}. ` +
       `Detection model ${model}. Confidence 0.8`,
-    attacker: { direction: 'SRC', ioc_type: 'IP', value: flow.saddr },
-    victim: { direction: 'DST', ioc_type: 'IP', value: flow.daddr },
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: daddr },
     threat_level: 'info',
     confidence: 0.8,
     timestamp: record.ts,

@@ -5,7 +5,8 @@
 // PASTEBIN_DOWNLOAD over TLS (fix #2: threshold read, conn dbytes used) and MALICIOUS_SSL_CERT
 // from files.log (fix #11: the certificate sender is the server).
 
-import type { ConnRecord, FilesRecord, SslRecord } from '../inputs/records.js';
+import type { FilesRecord, SslRecord } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { EvidenceInput } from '../core/evidence.js';
 import type { DetectionHost, DetectorFactory, FingerprintIoc } from './api.js';
 import { pyFloat } from './format.js';
@@ -180,7 +181,7 @@ function checkDoh(host: DetectionHost, record: SslRecord): void {
   });
 }
 
-function reportPastebin(host: DetectionHost, record: SslRecord, flow: ConnRecord): void {
+function reportPastebin(host: DetectionHost, record: SslRecord, flow: JoinedFlow): void {
   if (flow.dbytes < host.config.pastebinDownloadThreshold) return;
   host.emit({
     evidence_type: 'PASTEBIN_DOWNLOAD',
