@@ -129,6 +129,11 @@ test('organisations: IP ranges (v4, v6), domains with subdomains but no look-ali
   t.is(knowledge.orgOfIp('157.240.1.35'), 'facebook');
   t.is(knowledge.orgOfIp('2a03:2880:f10c::1'), 'facebook');
   t.is(knowledge.orgOfIp('104.244.42.1'), 'twitter');
+  // microsoft_ip_ranges and apple_ip_ranges (bing.com, Azure, Office 365; Apple's 17/8).
+  t.is(knowledge.orgOfIp('204.79.197.200'), 'microsoft');
+  t.is(knowledge.orgOfIp('40.126.1.1'), 'microsoft');
+  t.is(knowledge.orgOfIp('2603:1030:20c::1'), 'microsoft');
+  t.is(knowledge.orgOfIp('17.253.144.10'), 'apple');
   t.is(knowledge.orgOfIp('1.1.1.1'), undefined);
   t.is(knowledge.orgOfIp('not-an-ip'), undefined);
   t.true(knowledge.isOrgDomain('www.google.com', 'google'));
