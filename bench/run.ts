@@ -13,18 +13,16 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runAnalysis } from '../core/analysis.js';
 import { parseCli } from '../core/cli.js';
-import { detectionConfigOf, loadConfig } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { Printer } from '../core/console.js';
-import { Engine } from '../core/engine.js';
-import { SharedKnowledge } from '../core/knowledge.js';
 import { prepareOutputDir } from '../core/outputDir.js';
 import type { DetectorFactory } from '../detections/api.js';
 import { DETECTORS } from '../detections/index.js';
 import { findFreeSlipsPort } from '../core/redisServer.js';
 import { CollectingErrorSink } from '../inputs/errors.js';
 import { openInput } from '../inputs/open.js';
+import { PROJECT_ROOT, runEngine } from './engineRun.js';
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -48,26 +46,10 @@ async function parseOnly(input: string): Promise<{ records: number; seconds: num
 
 /** Parse + profiler + detections + evidence handling, without Redis or output files. */
 async function engineOnly(input: string, detectors: readonly DetectorFactory[] = DETECTORS): Promise<{ seconds: number; evidence: number }> {
-  const config = loadConfig(path.join(PROJECT_ROOT, 'config', 'slips.yaml'));
-  const reader = await openInput(input, new CollectingErrorSink());
   let evidence = 0;
-  const engine = new Engine({
-    detection: detectionConfigOf(config),
-    onlyOneTw: config.parameters.onlyOneTw,
-    analysisDirection: config.parameters.analysis_direction,
-    evidenceThreshold: config.detection.evidence_detection_threshold,
-    disabledDetections: new Set(),
-    interfaceName: 'default',
-    detectors,
-    knowledge: new SharedKnowledge(path.join(PROJECT_ROOT, 'config')),
-    listener: { evidenceAdded: () => void (evidence += 1), alertRaised: () => undefined },
-    // What the Redis writer does after writing a closed window, so memory stays as in a real run.
-    onWindowClosed: (tw) => engine.profiler.releaseAggregates(tw),
-  });
-  const started = process.hrtime.bigint();
-  for await (const batch of reader.batches()) engine.processBatch(batch);
-  engine.finish();
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, evidence };
+  const listener = { evidenceAdded: () => void (evidence += 1), alertRaised: () => undefined };
+  const seconds = await runEngine(input, { detectors, listener });
+  return { seconds, evidence };
 }
 
 async function endToEnd(input: string, outputDir: string): Promise<{ seconds: number; code: number }> {

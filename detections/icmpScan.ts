@@ -1,12 +1,12 @@
 // ICMP sweeps (detections spec §4.2, §5.5): ICMP_ADDRESS_SCAN (echo requests, type 8),
 // ICMP_TIMESTAMP_SCAN (types 13/14) and ICMP_ADDRESS_MASK_SCAN (types 17/18). Slips gets them from
-// the notices of its Zeek script icmp-scans.zeek; Zeek logs written without that script, pcaps read
-// natively and other flow sources have no such notices, so the same rule also runs here on ICMP
-// conn flows (whose sport is the ICMP type, as Zeek writes them): per source, the distinct peers
-// of each scan kind; every 5th new peer is reported ("<ip> performed ICMP address scan on <n>
-// hosts"), the set restarts at 255, and 255.255.255.255 is no source. A count reached by both the
-// notices and the flows is reported once. Fix #26: the confidence has a floor (Slips gives 0.0 at
-// the first notice, 5 hosts). MEDIUM.
+// the notices of its Zeek script icmp-scans.zeek, which Zeek logs carry. Pcaps read natively and
+// the other flow sources (Argus, nfdump, Suricata) have no such notices, so for their ICMP conn
+// flows (whose sport is the ICMP type, as in Zeek) the same rule runs here: per source, the
+// distinct peers of each scan kind; every 5th new peer is reported ("<ip> performed ICMP address
+// scan on <n> hosts"), the set restarts at 255, and 255.255.255.255 is no source. A count reached
+// by both the notices and the flows is reported once. Fix #26: the confidence has a floor (Slips
+// gives 0.0 at the first notice, 5 hosts). MEDIUM.
 
 import type { EvidenceType } from '../core/evidence.js';
 import type { ConnRecord, NoticeRecord } from '../inputs/records.js';
@@ -74,7 +74,7 @@ function report(host: DetectionHost, sweep: Sweep, kind: ScanKind, source: strin
 }
 
 function onConn(host: DetectionHost, flow: ConnRecord, ctx: FlowContext): void {
-  if (flow.proto !== 'icmp' || flow.saddr !== ctx.profileIp || flow.saddr === BROADCAST) return;
+  if (flow.proto !== 'icmp' || flow.source === 'zeek' || flow.saddr !== ctx.profileIp || flow.saddr === BROADCAST) return;
   const kind = kindOfIcmpType(flow.sport);
   if (kind === undefined || !isValidIp(flow.daddr)) return;
   const sweep = sweepOf(ctx, kind);
