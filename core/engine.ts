@@ -138,8 +138,9 @@ export class Engine {
       return;
     }
     if (record.kind === 'x509') {
-      // Certificates have no addresses: no profile, only the detectors that join them with TLS.
-      this.recordsProcessed += 1;
+      // Certificates have no addresses: stored in no profile (so counted as skipped), only handed
+      // to the detectors that join them with TLS records.
+      this.recordsSkipped += 1;
       if (record.ts > this.networkTime) this.networkTime = record.ts;
       for (const handler of this.certificateHandlers) handler(record);
       return;
