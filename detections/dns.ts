@@ -11,9 +11,10 @@
 // answer is the resolver's doing), #23 (CONNECTION_WITHOUT_DNS once per profile + time window +
 // IP: the first eligible connection decides; likewise DNS_WITHOUT_CONNECTION per domain), #31 (ARPA scans in a sliding 2 s window).
 // Slips skips CONNECTION_WITHOUT_DNS when the input is a single Zeek log file; a detector cannot
-// see the input type, so pending checks are dropped instead while no DNS record has been seen in
-// the run (a lone conn.log). YOUNG_DOMAIN is not implemented: it needs whois data (domain creation
-// dates), which is not available offline.
+// see the input type, so connections are neither checked nor remembered as contacted until the
+// first DNS record of the run (a lone conn.log, Argus or nfdump flows carry none), and a pending
+// check still needs a DNS record to have been seen when it resolves. YOUNG_DOMAIN is not
+// implemented: it needs whois data (domain creation dates), which is not available offline.
 
 import type { ConnRecord, DnsRecord, SslRecord } from '../inputs/records.js';
 import type { DetectorFactory, FlowContext } from './api.js';
@@ -206,7 +207,7 @@ export const dnsDetector: DetectorFactory = (host) => {
 
   function onConnection(flow: ConnRecord, ctx: FlowContext): void {
     const { daddr } = flow;
-    if (!isValidIp(daddr)) return;
+    if (!dnsSeen || !isValidIp(daddr)) return;
     const key = ipKey(daddr);
     const contacted = ctx.twState(CONTACTED, newContacted);
     const checked = contacted.get(key);

@@ -421,8 +421,13 @@ test('CONNECTION_WITHOUT_DNS: resolved before or within 15 s after, private, DoH
 
   const loneConnLog = new DetectionHarness();
   loneConnLog.feed(conn({ daddr: '1.1.1.1', dport: 443, appproto: 'ssl' }), tick(T0 + 100));
-  loneConnLog.finish();
+  // Connections before the first DNS record of the run are not checked; the ones after it are.
+  loneConnLog.feed(dns({ ts: T0 + 101, query: 'other.example', answers: ['7.7.7.7'] }));
   t.is(loneConnLog.ofType('CONNECTION_WITHOUT_DNS').length, 0);
+  loneConnLog.feed(conn({ ts: T0 + 102, daddr: '1.1.1.2', dport: 443, appproto: 'ssl' }));
+  loneConnLog.finish();
+  t.deepEqual(loneConnLog.ofType('CONNECTION_WITHOUT_DNS').map((e) => e.description),
+    ['A connection without DNS resolution to Destination IP: 1.1.1.2']);
 });
 
 // ---------------------------------------------------------------- DNS answers
