@@ -11,6 +11,7 @@ import { parseFingerprintFile, parseMacVendors, parseOrgData } from '../core/kno
 import { arpDetector } from '../detections/arp.js';
 import { httpAnalyzerDetector, isIncompatibleUserAgent, parseUserAgent } from '../detections/httpAnalyzer.js';
 import { bruteForceConfidence, sshDetector } from '../detections/ssh.js';
+import { ConnJoin } from '../detections/connByUid.js';
 import { certNameMatches, registeredDomain, tlsDetector } from '../detections/tls.js';
 import type {
   ArpRecord, FilesRecord, NoticeRecord, SoftwareRecord, SshRecord, WeirdRecord, X509Record,
@@ -312,6 +313,33 @@ test('MALICIOUS_SSL_CERT: the certificate sender (files.log tx host) is the DST 
   t.is(pair[0]?.description, 'Malicious SSL certificate to server 1.2.3.4. description: Dridex C&C');
   t.deepEqual([pair[0]?.attacker, pair[0]?.victim, pair[0]?.threat_level, pair[0]?.uid], [DST('1.2.3.4'), SRC('10.0.0.5'), 'high', ['C1']]);
   t.deepEqual([pair[1]?.attacker, pair[1]?.threat_level, pair[1]?.confidence], [SRC('10.0.0.5'), 'low', 1]);
+});
+
+test('conn join: TCP flows with payload only, kept 300 s of network time; a record may wait for its flow', (t) => {
+  const join = new ConnJoin();
+  const found: string[] = [];
+  const ask = (uid: string, ts: number, maxWait = 0): void =>
+    join.request(uid, ts, maxWait, (flow) => found.push(`${uid}:${flow.sbytes}/${flow.dbytes}@${flow.ts - T0}`));
+  join.onConn(conn({ uid: 'J1', sbytes: 10, dbytes: 20 }));
+  join.onConn(conn({ uid: 'J2', proto: 'udp' }));
+  join.onConn(conn({ uid: 'J3', sbytes: 0, dbytes: 0 }));
+  ask('J1', T0);
+  ask('J2', T0);
+  ask('J3', T0);
+  t.deepEqual(found, ['J1:10/20@0']);
+  // Asked before its flow: answered when the flow comes within the wait, not after it.
+  ask('J4', T0 + 1, 15);
+  ask('J5', T0 + 1, 15);
+  join.onConn(conn({ ts: T0 + 10, uid: 'J4', sbytes: 1, dbytes: 2 }));
+  join.advanceTime(T0 + 17);
+  join.onConn(conn({ ts: T0 + 17, uid: 'J5', sbytes: 1, dbytes: 2 }));
+  t.deepEqual(found, ['J1:10/20@0', 'J4:1/2@10']);
+  // Flows older than 300 s of network time are forgotten.
+  join.advanceTime(T0 + 300);
+  ask('J1', T0 + 300);
+  join.advanceTime(T0 + 301);
+  ask('J1', T0 + 301);
+  t.deepEqual(found, ['J1:10/20@0', 'J4:1/2@10', 'J1:10/20@0']);
 });
 
 // ---------------------------------------------------------------- SSH
