@@ -4,12 +4,13 @@
 // files and the console are reached through the listener and hooks given at construction.
 
 import { isIP } from 'node:net';
-import type { ClosedTimeWindow, Detector, DetectorFactory, FlowContext } from '../detections/api.js';
+import type { ClosedTimeWindow, DetectionHost, Detector, DetectorFactory, FlowContext } from '../detections/api.js';
 import type { SharedKnowledge } from './knowledge.js';
-import type { ConnRecord, FlowKind, FlowRecord } from '../inputs/records.js';
+import type { ConnRecord, FlowKind, FlowRecord, X509Record } from '../inputs/records.js';
+import { ConnJoin } from '../detections/connByUid.js';
 import { interpretState, type InterpretedState } from '../inputs/state.js';
 import type { DetectionConfig } from '../detections/api.js';
-import { remember, rfc1918BlockOf } from '../detections/ip.js';
+import { isValidIp, remember, rfc1918BlockOf } from '../detections/ip.js';
 import type { EvidenceType } from './evidence.js';
 import { EvidenceHandler, type EvidenceListener } from './evidenceHandler.js';
 import { Profiler, type Profile, type TimeWindow } from './profiler.js';
@@ -74,6 +75,9 @@ export class Engine {
   readonly evidence: EvidenceHandler;
   private readonly detectors: Detector[];
   private readonly handlers = new Map<FlowKind, AnyHandler[]>();
+  private readonly certificateHandlers: ((record: X509Record) => void)[] = [];
+  /** The conn-by-uid join, when a detector asks for it. */
+  private readonly connJoin: ConnJoin | undefined;
   private readonly ctx = new RecordContext();
   /** Highest record timestamp seen: Slips' internal (network) time. */
   networkTime = -Infinity;
@@ -97,15 +101,18 @@ export class Engine {
       disabled: options.disabledDetections,
       interfaceName: options.interfaceName,
     });
-    const host = {
+    const join = new ConnJoin();
+    const host: DetectionHost = {
       config: options.detection,
       knowledge: options.knowledge,
-      emit: (input: Parameters<EvidenceHandler['handle']>[0]) => this.evidence.handle(input),
-      emitPair: (first: Parameters<EvidenceHandler['handle']>[0], second: Parameters<EvidenceHandler['handle']>[0]) =>
-        this.evidence.handlePair(first, second),
+      emit: (input) => this.evidence.handle(input),
+      emitPair: (first, second) => this.evidence.handlePair(first, second),
+      withConnOf: (uid, ts, maxWait, onFlow) => join.request(uid, ts, maxWait, onFlow),
     };
     this.detectors = options.detectors.map((factory) => factory(host));
+    this.connJoin = this.detectors.some((detector) => detector.joinsConnByUid === true) ? join : undefined;
     for (const detector of this.detectors) {
+      if (detector.certificate !== undefined) this.certificateHandlers.push(detector.certificate.bind(detector));
       for (const [kind, handler] of Object.entries(detector.handlers)) {
         let list = this.handlers.get(kind as FlowKind);
         if (list === undefined) this.handlers.set(kind as FlowKind, (list = []));
@@ -126,9 +133,21 @@ export class Engine {
   }
 
   process(record: FlowRecord): void {
+    if (!(record.ts > 0)) {
+      this.recordsSkipped += 1;
+      return;
+    }
+    if (record.kind === 'x509') {
+      // Certificates have no addresses: stored in no profile (so counted as skipped), only handed
+      // to the detectors that join them with TLS records.
+      this.recordsSkipped += 1;
+      if (record.ts > this.networkTime) this.networkTime = record.ts;
+      for (const handler of this.certificateHandlers) handler(record);
+      return;
+    }
     const saddr = record.saddr;
-    // Records without an IP source (e.g. DHCP seen only by MAC, x509) have no profile to live in.
-    if (record.kind === 'x509' || isIP(saddr) === 0 || !(record.ts > 0)) {
+    // Records without an IP source (e.g. DHCP seen only by MAC) have no profile to live in.
+    if (!isValidIp(saddr)) {
       this.recordsSkipped += 1;
       return;
     }
@@ -148,7 +167,8 @@ export class Engine {
       profiler.storeOutgoingConn(tw, record, state);
       this.learnFromConn(record);
       this.options.onConn?.(record, state, tw);
-      if (this.options.analysisDirection === 'all' && isIP(record.daddr) !== 0) {
+      this.connJoin?.onConn(record);
+      if (this.options.analysisDirection === 'all' && isValidIp(record.daddr)) {
         const server = profiler.profileOf(record.daddr, record.ts);
         profiler.storeIncomingConn(profiler.windowOf(server, record.ts), record, state);
       }
@@ -162,7 +182,7 @@ export class Engine {
           this.gatewayIpKnown = true;
         }
       }
-      if (this.options.analysisDirection === 'all' && record.kind !== 'software' && isIP(record.daddr) !== 0) {
+      if (this.options.analysisDirection === 'all' && record.kind !== 'software' && isValidIp(record.daddr)) {
         const server = profiler.profileOf(record.daddr, record.ts);
         profiler.storeRecord(profiler.windowOf(server, record.ts), record.kind, record.ts);
       }
@@ -199,6 +219,7 @@ export class Engine {
   advanceTime(): void {
     const now = this.networkTime;
     if (!Number.isFinite(now)) return;
+    this.connJoin?.advanceTime(now);
     for (const detector of this.detectors) detector.advanceTime?.(now);
     if (now - this.lastCloseCheck >= this.closeCheckInterval) {
       this.lastCloseCheck = now;
@@ -220,6 +241,7 @@ export class Engine {
   /** End of input: resolve pending checks, then close every window. */
   finish(): void {
     for (const detector of this.detectors) detector.finish?.();
+    this.connJoin?.finish();
     for (const tw of this.profiler.allOpenWindows()) this.closeWindow(tw);
   }
 }

@@ -4,7 +4,8 @@
 // (per profile + time window, per profile), so it is dropped when the time window closes.
 
 import type { EvidenceInput, EvidenceType, ThreatLevelName } from '../core/evidence.js';
-import type { FlowKind, RecordOf } from '../inputs/records.js';
+import type { FlowKind, RecordOf, X509Record } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { InterpretedState } from '../inputs/state.js';
 
 /** Configuration values detections read (slips.yaml keys, already validated). */
@@ -102,10 +103,17 @@ export interface DetectionHost {
   emit(evidence: EvidenceInput): string;
   /** Emit evidence that describe the same event (e.g. SRC and DST roles); they are linked via rel_id. */
   emitPair(first: EvidenceInput, second: EvidenceInput): void;
+  /**
+   * Start time and bytes of the conn.log flow of uid (TCP with payload, see detections/connByUid.ts):
+   * onFlow runs now when the flow was seen, else when it arrives within maxWait s of network time
+   * after ts, else never. Flows are kept only when some detector sets `joinsConnByUid`.
+   */
+  withConnOf(uid: string, ts: number, maxWait: number, onFlow: (flow: JoinedFlow) => void): void;
 }
 
+/** Handlers of the records that belong to a profile (x509 goes to Detector.certificate). */
 export type RecordHandlers = {
-  [K in FlowKind]?: (record: RecordOf<K>, ctx: FlowContext) => void;
+  [K in Exclude<FlowKind, 'x509'>]?: (record: RecordOf<K>, ctx: FlowContext) => void;
 };
 
 export interface Detector {
@@ -114,6 +122,10 @@ export interface Detector {
   /** Evidence types this detector can emit. */
   readonly evidenceTypes: readonly EvidenceType[];
   readonly handlers: RecordHandlers;
+  /** The detector asks DetectionHost.withConnOf for flows. */
+  readonly joinsConnByUid?: boolean;
+  /** An x509.log certificate: it belongs to no profile (it has no addresses), so it has no context. */
+  certificate?(record: X509Record): void;
   /** Network time moved forward (max ts seen): resolve pending checks that are due. */
   advanceTime?(networkTime: number): void;
   /** A profile's time window closed (its state bags are dropped right after). */

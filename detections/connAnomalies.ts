@@ -16,7 +16,7 @@ import type { ConnRecord } from '../inputs/records.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
 import { pyFloat } from './format.js';
 import {
-  isIpInCidr, isLinkLocal, isLoopback, isMulticast, isPrivateIp, isReserved, parseCidr, remember, type Cidr,
+  ipKey, isIpInCidr, isLinkLocal, isLoopback, isMulticast, isPrivateIp, isReserved, parseCidr, remember, type Cidr,
 } from './ip.js';
 
 /** Rejected connections to one (daddr, dport) that make a reconnection report. */
@@ -37,9 +37,15 @@ const MAX_DEVICES = 65_536;
 /** Slips' `"conn" in type_`: Zeek (also from pcaps) and Suricata flows, not Argus or nfdump. */
 const CONN_SOURCES = new Set(['zeek', 'pcap', 'suricata']);
 
+/** Append a uid; the list is trimmed to its MAX_UIDS newest in batches (amortised O(1) per uid). */
 function pushUid(uids: string[], uid: string): void {
   uids.push(uid);
-  if (uids.length > MAX_UIDS) uids.shift();
+  if (uids.length >= 2 * MAX_UIDS) uids.splice(0, uids.length - MAX_UIDS);
+}
+
+/** The MAX_UIDS newest uids of a list kept by pushUid. */
+function recentUids(uids: string[]): string[] {
+  return uids.length > MAX_UIDS ? uids.slice(-MAX_UIDS) : uids;
 }
 
 // ---------------------------------------------------------------- DIFFERENT_LOCALNET (shared)
@@ -64,9 +70,8 @@ function isPlainIpv4(ip: string): boolean {
  * loopback or multicast), and either both private or a public source talking to a private one.
  */
 export function localnetCandidate(flow: LocalnetFlow): boolean {
-  if (!isPlainIpv4(flow.saddr) || !isPlainIpv4(flow.daddr)) return false;
   // "both private, or public -> private" is the same as "the destination is private".
-  return isPrivateIp(flow.daddr);
+  return isPrivateIp(flow.daddr) && isPlainIpv4(flow.daddr) && isPlainIpv4(flow.saddr);
 }
 
 let parsedLocalnet: { text: string; cidr: Cidr | undefined } | undefined;
@@ -134,9 +139,11 @@ interface Attempts {
   uids: string[];
 }
 
+const newAttempts = (): Map<string, Attempts> => new Map();
+
 /** Counts one attempt under key; returns the attempts (and resets the key) when the count reaches `limit`. */
 function countAttempt(ctx: FlowContext, key: string, uid: string, limit: number): Attempts | undefined {
-  const attempts = ctx.twState('connAnomalies:reconnections', () => new Map<string, Attempts>());
+  const attempts = ctx.twState('connAnomalies:reconnections', newAttempts);
   let entry = attempts.get(key);
   if (entry === undefined) attempts.set(key, (entry = { count: 0, uids: [] }));
   entry.count += 1;
@@ -160,7 +167,7 @@ function checkReconnections(host: DetectionHost, flow: ConnRecord, ctx: FlowCont
         threat_level: 'medium',
         confidence: 0.5,
         timestamp: flow.ts,
-        uid: rejected.uids,
+        uid: recentUids(rejected.uids),
       });
     }
   }
@@ -177,7 +184,7 @@ function checkReconnections(host: DetectionHost, flow: ConnRecord, ctx: FlowCont
         threat_level: 'medium',
         confidence: 0.5,
         timestamp: flow.ts,
-        uid: failed.uids,
+        uid: recentUids(failed.uids),
       });
     }
   }
@@ -186,8 +193,8 @@ function checkReconnections(host: DetectionHost, flow: ConnRecord, ctx: FlowCont
 // ---------------------------------------------------------------- port 0
 
 function checkPort0(host: DetectionHost, flow: ConnRecord): void {
-  if (!PORTED_PROTOS.has(flow.proto) || isMulticast(flow.daddr)) return;
   if (flow.sport !== 0 && flow.dport !== 0) return;
+  if (!PORTED_PROTOS.has(flow.proto) || isMulticast(flow.daddr)) return;
   host.emit({
     evidence_type: 'PORT_0_CONNECTION',
     description: `Connection on port 0 from ${flow.saddr}:${flow.sport} to ${flow.daddr}:${flow.dport}.`,
@@ -211,10 +218,12 @@ interface PortsOfVictim {
   reported: number;
 }
 
+const newVictims = (): Map<string, PortsOfVictim> => new Map();
+
 function checkMultiplePorts(host: DetectionHost, flow: ConnRecord, ctx: FlowContext): void {
   if (flow.proto !== 'tcp' || ctx.state !== 'Established' || flow.appproto !== '') return;
   if (host.knowledge.portName(flow.dport, 'tcp') !== undefined) return;
-  const victims = ctx.twState('connAnomalies:multiplePorts', () => new Map<string, PortsOfVictim>());
+  const victims = ctx.twState('connAnomalies:multiplePorts', newVictims);
   let victim = victims.get(flow.daddr);
   if (victim === undefined) victims.set(flow.daddr, (victim = { ports: new Map(), reported: 0 }));
   if (!victim.ports.has(flow.dport) && victim.ports.size >= MAX_TRACKED_PORTS) return;
@@ -237,12 +246,28 @@ function checkMultiplePorts(host: DetectionHost, flow: ConnRecord, ctx: FlowCont
 
 // ---------------------------------------------------------------- data upload
 
-interface Upload {
-  bytes: number;
+/** A destination that received enough bytes to be tracked in detail. */
+interface UploadCandidate {
+  daddr: string;
   uids: string[];
   /** Start of the latest flow to this destination. */
   lastTs: number;
 }
+
+/**
+ * Bytes a profile sent per destination in a time window. Destinations are keyed by ipKey and hold
+ * just a number until they received MIN(CANDIDATE_MB, threshold): only then are the uids of their
+ * flows kept, so the per-flow state of the common small destinations keeps nothing else alive.
+ */
+interface Uploads {
+  bytes: Map<number | string, number>;
+  candidates: Map<number | string, UploadCandidate>;
+}
+
+/** MB a destination must receive in a time window before its flows' uids are kept. */
+const CANDIDATE_MB = 1;
+
+const newUploads = (): Uploads => ({ bytes: new Map(), candidates: new Map() });
 
 function isUploadTarget(host: DetectionHost, daddr: string): boolean {
   return daddr !== host.knowledge.gatewayIp() && !isMulticast(daddr) && !isLinkLocal(daddr) && !isReserved(daddr);
@@ -257,18 +282,27 @@ function reportUpload(host: DetectionHost, uploader: string, daddr: string, byte
   );
 }
 
+/** Adds the flow to its destination's total (whether it is an upload target is decided when reporting). */
 function checkUpload(host: DetectionHost, flow: ConnRecord, ctx: FlowContext): void {
-  if (flow.sbytes <= 0 || !isUploadTarget(host, flow.daddr)) return;
-  if (flow.sbytes / 1e6 >= FLOW_UPLOAD_MB) reportUpload(host, ctx.profileIp, flow.daddr, flow.sbytes, flow.ts, [flow.uid]);
-  const uploads = ctx.twState('connAnomalies:uploads', () => new Map<string, Upload>());
-  let upload = uploads.get(flow.daddr);
-  if (upload === undefined) uploads.set(flow.daddr, (upload = { bytes: 0, uids: [], lastTs: flow.ts }));
-  upload.bytes += flow.sbytes;
-  pushUid(upload.uids, flow.uid);
-  if (flow.ts > upload.lastTs) upload.lastTs = flow.ts;
+  const sent = flow.sbytes;
+  if (sent <= 0) return;
+  if (sent / 1e6 >= FLOW_UPLOAD_MB && isUploadTarget(host, flow.daddr)) {
+    reportUpload(host, ctx.profileIp, flow.daddr, sent, flow.ts, [flow.uid]);
+  }
+  const uploads = ctx.twState('connAnomalies:uploads', newUploads);
+  const key = ipKey(flow.daddr);
+  const total = (uploads.bytes.get(key) ?? 0) + sent;
+  uploads.bytes.set(key, total);
+  if (total / 1e6 < Math.min(CANDIDATE_MB, host.config.dataExfiltrationThreshold)) return;
+  let candidate = uploads.candidates.get(key);
+  if (candidate === undefined) uploads.candidates.set(key, (candidate = { daddr: flow.daddr, uids: [], lastTs: flow.ts }));
+  pushUid(candidate.uids, flow.uid);
+  if (flow.ts > candidate.lastTs) candidate.lastTs = flow.ts;
 }
 
 // ---------------------------------------------------------------- device changing IP
+
+const newStringSet = (): Set<string> => new Set();
 
 function isDeviceIp(ip: string): boolean {
   return isIP(ip) === 4 && isPrivateIp(ip) && ip !== '0.0.0.0' && ip !== '255.255.255.255' && !isLinkLocal(ip);
@@ -311,7 +345,7 @@ export const connAnomaliesDetector: DetectorFactory = (host) => {
         checkReconnections(host, flow, ctx);
         checkPort0(host, flow);
         if (!(flow.dport === 53 && flow.proto === 'udp') && localnetCandidate(flow)) {
-          const reported = ctx.twState('connAnomalies:localnetReported', () => new Set<string>());
+          const reported = ctx.twState('connAnomalies:localnetReported', newStringSet);
           checkOutsideLocalnet(host, flow, 'dstip', reported);
           checkOutsideLocalnet(host, flow, 'srcip', reported);
         }
@@ -321,12 +355,13 @@ export const connAnomaliesDetector: DetectorFactory = (host) => {
       },
     },
     timeWindowClosed(closed): void {
-      const uploads = closed.twState<Map<string, Upload>>('connAnomalies:uploads');
+      const uploads = closed.twState<Uploads>('connAnomalies:uploads');
       if (uploads === undefined) return;
       const thresholdMb = host.config.dataExfiltrationThreshold;
-      for (const [daddr, upload] of uploads) {
-        if (upload.bytes / 1e6 < thresholdMb || !isUploadTarget(host, daddr)) continue;
-        reportUpload(host, closed.profileIp, daddr, upload.bytes, upload.lastTs, upload.uids);
+      for (const [key, { daddr, uids, lastTs }] of uploads.candidates) {
+        const bytes = uploads.bytes.get(key) ?? 0;
+        if (bytes / 1e6 < thresholdMb || !isUploadTarget(host, daddr)) continue;
+        reportUpload(host, closed.profileIp, daddr, bytes, lastTs, recentUids(uids));
       }
     },
   };

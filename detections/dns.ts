@@ -9,17 +9,18 @@
 // DIFFERENT_LOCALNET filters as the conn one and skips the learned DNS server), #7 (every known
 // organisation), #8 (24 h back from the connection, not from the first day), #14 (an invalid
 // answer is the resolver's doing), #23 (CONNECTION_WITHOUT_DNS once per profile + time window +
-// IP; likewise DNS_WITHOUT_CONNECTION per domain), #31 (ARPA scans in a sliding 2 s window).
+// IP: the first eligible connection decides; likewise DNS_WITHOUT_CONNECTION per domain), #31 (ARPA scans in a sliding 2 s window).
 // Slips skips CONNECTION_WITHOUT_DNS when the input is a single Zeek log file; a detector cannot
-// see the input type, so pending checks are dropped instead while no DNS record has been seen in
-// the run (a lone conn.log). YOUNG_DOMAIN is not implemented: it needs whois data (domain creation
-// dates), which is not available offline.
+// see the input type, so connections are neither checked nor remembered as contacted until the
+// first DNS record of the run (a lone conn.log, Argus or nfdump flows carry none), and a pending
+// check still needs a DNS record to have been seen when it resolves. YOUNG_DOMAIN is not
+// implemented: it needs whois data (domain creation dates), which is not available offline.
 
 import type { ConnRecord, DnsRecord, SslRecord } from '../inputs/records.js';
 import type { DetectorFactory, FlowContext } from './api.js';
 import { checkOutsideLocalnet, localnetCandidate } from './connAnomalies.js';
 import { pyFloat, pyRound } from './format.js';
-import { isIgnoredIp, isIpInCidr, isMulticast, isPrivateIp, isValidIp, parseCidr, remember, type Cidr } from './ip.js';
+import { ipKey, isIgnoredIp, isIpInCidr, isMulticast, isPrivateIp, isValidIp, parseCidr, remember, type Cidr } from './ip.js';
 
 /** Network seconds a connection waits for its DNS resolution to show up. */
 const CONNECTION_DNS_WAIT = 15;
@@ -52,6 +53,13 @@ const CONN_SOURCES = new Set(['zeek', 'pcap', 'suricata']);
 /** twState key of the IPs a profile connected to in a time window. */
 const CONTACTED = 'dns:contacted';
 
+/**
+ * The IPs (by ipKey) a profile connected to in a time window, each true once its connection was
+ * checked for CONNECTION_WITHOUT_DNS.
+ */
+type Contacted = Map<number | string, boolean>;
+const newContacted = (): Contacted => new Map();
+
 /** Checks due at a network time, in arrival order (which follows record time). */
 class DueQueue<T> {
   private items: Array<{ due: number; item: T }> = [];
@@ -82,18 +90,11 @@ class DueQueue<T> {
   }
 }
 
-/** A connection waiting for its DNS resolution. */
-interface PendingConnection {
-  flow: ConnRecord;
-  /** IPs already reported in the connection's profile + time window. */
-  reported: Set<string>;
-}
-
 /** A resolution waiting for a connection. */
 interface PendingResolution {
   record: DnsRecord;
   /** IPs the profile connected to in the record's time window (kept up to date by the conn handler). */
-  contacted: Set<string>;
+  contacted: Contacted;
   /** Domains already reported in the record's profile + time window. */
   reported: Set<string>;
 }
@@ -148,7 +149,8 @@ export const dnsDetector: DetectorFactory = (host) => {
   const domainsOfIp = new Map<string, string[]>();
   /** Servers ssl.log marked as DNS over HTTPS. */
   const dohServers = new Map<string, true>();
-  const pendingConnections = new DueQueue<PendingConnection>();
+  /** Connections waiting for their DNS resolution. */
+  const pendingConnections = new DueQueue<ConnRecord>();
   const pendingResolutions = new DueQueue<PendingResolution>();
   let dnsSeen = false;
   /** The local DNS server, once learned, and the private servers counted until then. */
@@ -166,9 +168,8 @@ export const dnsDetector: DetectorFactory = (host) => {
     return resolved !== undefined && resolved >= flow.ts - RESOLUTION_LOOKBACK;
   }
 
-  function resolveConnection({ flow, reported }: PendingConnection): void {
-    if (!dnsSeen || wasResolved(flow) || isWellKnownOrg(flow.daddr) || reported.has(flow.daddr)) return;
-    reported.add(flow.daddr);
+  function resolveConnection(flow: ConnRecord): void {
+    if (!dnsSeen || wasResolved(flow) || isWellKnownOrg(flow.daddr)) return;
     host.emit({
       evidence_type: 'CONNECTION_WITHOUT_DNS',
       description: `A connection without DNS resolution to Destination IP: ${flow.daddr}`,
@@ -185,7 +186,7 @@ export const dnsDetector: DetectorFactory = (host) => {
   /** Whether the profile connected, in the record's time window, to an answer, a known IP of the domain or of a CNAME. */
   function wasContacted({ record, contacted }: PendingResolution): boolean {
     return [record.query, ...record.answers].some((answer) =>
-      isValidIp(answer) ? contacted.has(answer) : (ipsOfDomain.get(answer) ?? []).some((ip) => contacted.has(ip)));
+      isValidIp(answer) ? contacted.has(ipKey(answer)) : (ipsOfDomain.get(answer) ?? []).some((ip) => contacted.has(ipKey(ip))));
   }
 
   function resolveResolution(pending: PendingResolution): void {
@@ -206,16 +207,28 @@ export const dnsDetector: DetectorFactory = (host) => {
 
   function onConnection(flow: ConnRecord, ctx: FlowContext): void {
     const { daddr } = flow;
-    if (!isValidIp(daddr)) return;
-    ctx.twState(CONTACTED, () => new Set<string>()).add(daddr);
-
-    if (!CONN_SOURCES.has(flow.source) || flow.appproto === 'dns' || flow.appproto === 'icmp') return;
-    if (isIgnoredIp(daddr) || dohServers.has(daddr)) return;
-    if (clientNetworks.some((network) => isIpInCidr(daddr, network))) return;
-    const reported = ctx.twState('dns:connectionsWithoutDns', () => new Set<string>());
-    if (reported.has(daddr) || wasResolved(flow)) return;
-    const overflow = pendingConnections.push(flow.ts + CONNECTION_DNS_WAIT, { flow, reported });
+    if (!dnsSeen || !isValidIp(daddr)) return;
+    const key = ipKey(daddr);
+    const contacted = ctx.twState(CONTACTED, newContacted);
+    const checked = contacted.get(key);
+    // The first eligible connection of the profile + time window to daddr decides for all of them.
+    if (checked === true) return;
+    if (!needsResolution(flow)) {
+      if (checked === undefined) contacted.set(key, false);
+      return;
+    }
+    contacted.set(key, true);
+    if (wasResolved(flow)) return;
+    const overflow = pendingConnections.push(flow.ts + CONNECTION_DNS_WAIT, flow);
     if (overflow !== undefined) resolveConnection(overflow);
+  }
+
+  /** Whether CONNECTION_WITHOUT_DNS applies to the flow's kind and destination. */
+  function needsResolution(flow: ConnRecord): boolean {
+    const { daddr } = flow;
+    if (!CONN_SOURCES.has(flow.source) || flow.appproto === 'dns' || flow.appproto === 'icmp') return false;
+    if (isIgnoredIp(daddr) || dohServers.has(daddr)) return false;
+    return clientNetworks.length === 0 || !clientNetworks.some((network) => isIpInCidr(daddr, network));
   }
 
   function learnResolutions(record: DnsRecord): void {
@@ -343,7 +356,7 @@ export const dnsDetector: DetectorFactory = (host) => {
     if (isEligibleForConnectionCheck(record)) {
       const reported = ctx.twState('dns:resolutionsWithoutConnection', () => new Set<string>());
       if (!reported.has(record.query)) {
-        const pending = { record, contacted: ctx.twState(CONTACTED, () => new Set<string>()), reported };
+        const pending = { record, contacted: ctx.twState(CONTACTED, newContacted), reported };
         const overflow = pendingResolutions.push(record.ts + DNS_CONNECTION_WAIT, pending);
         if (overflow !== undefined) resolveResolution(overflow);
       }

@@ -9,7 +9,6 @@
 import type { ConnRecord, HttpRecord, WeirdRecord } from '../inputs/records.js';
 import type { EvidenceType } from '../core/evidence.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
-import { ConnByUid, type ConnSummary } from './connByUid.js';
 import { pyFloat } from './format.js';
 
 /** User-agent tokens of malware and exploitation tools. */
@@ -272,31 +271,30 @@ function checkHttpTraffic(host: DetectionHost, record: HttpRecord, ctx: FlowCont
   });
 }
 
-function reportWeirdMethod(host: DetectionHost, weird: WeirdRecord, flow: ConnSummary): void {
+function reportWeirdMethod(host: DetectionHost, weird: WeirdRecord): void {
   host.emit({
     evidence_type: 'WEIRD_HTTP_METHOD',
-    description: `Weird HTTP method ${weird.addl} to IP: ${flow.daddr}. by Zeek.`,
-    attacker: { direction: 'SRC', ioc_type: 'IP', value: flow.saddr },
-    victim: { direction: 'DST', ioc_type: 'IP', value: flow.daddr },
+    description: `Weird HTTP method ${weird.addl} to IP: ${weird.daddr}. by Zeek.`,
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: weird.saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: weird.daddr },
     threat_level: 'medium',
     confidence: 0.9,
     timestamp: weird.ts,
-    uid: [flow.uid],
+    uid: [weird.uid],
   });
 }
 
 export const httpAnalyzerDetector: DetectorFactory = (host) => {
-  const weirdMethods = new ConnByUid<WeirdRecord>(WEIRD_CONN_WAIT, (weird, flow) => reportWeirdMethod(host, weird, flow));
   return {
     name: 'httpAnalyzer',
     evidenceTypes: [
       'SUSPICIOUS_USER_AGENT', 'EMPTY_CONNECTIONS', 'MULTIPLE_USER_AGENT', 'INCOMPATIBLE_USER_AGENT',
       'EXECUTABLE_MIME_TYPE', 'PASTEBIN_DOWNLOAD', 'HTTP_TRAFFIC', 'WEIRD_HTTP_METHOD',
     ],
+    joinsConnByUid: true,
     handlers: {
       conn(flow: ConnRecord, ctx: FlowContext): void {
         if (flow.smac !== '') profileOf(ctx).mac = flow.smac;
-        if (flow.proto === 'tcp') weirdMethods.onConn(flow);
       },
       http(record: HttpRecord, ctx: FlowContext): void {
         checkSuspiciousUserAgent(host, record, ctx);
@@ -308,10 +306,10 @@ export const httpAnalyzerDetector: DetectorFactory = (host) => {
         checkHttpTraffic(host, record, ctx);
       },
       weird(record: WeirdRecord): void {
-        if (record.name.includes('unknown_HTTP_method')) weirdMethods.request(record.uid, record.ts, record);
+        if (record.name.includes('unknown_HTTP_method')) {
+          host.withConnOf(record.uid, record.ts, WEIRD_CONN_WAIT, () => reportWeirdMethod(host, record));
+        }
       },
     },
-    advanceTime: (networkTime) => weirdMethods.advanceTime(networkTime),
-    finish: () => weirdMethods.finish(),
   };
 };

@@ -9,6 +9,7 @@ import { dhcpDetector } from './dhcp.js';
 import { dnsDetector } from './dns.js';
 import { nonHttpPort80Detector } from './http.js';
 import { httpAnalyzerDetector } from './httpAnalyzer.js';
+import { icmpScanDetector } from './icmpScan.js';
 import { noticeDetector } from './notice.js';
 import { portScanDetector } from './portscan.js';
 import { smtpDetector } from './smtp.js';
@@ -29,6 +30,7 @@ export const DETECTORS: readonly DetectorFactory[] = [
   connAnomaliesDetector,
   dnsDetector,
   noticeDetector,
+  icmpScanDetector,
   dhcpDetector,
   smtpDetector,
   tunnelDetector,

@@ -34,34 +34,40 @@ function inAny(address: Address, list: readonly Cidr[]): boolean {
   return list.some((network) => address.match(network));
 }
 
-/** Dotted-quad IPv4 to its octets, or undefined when ip is not a plain IPv4 address. */
-function ipv4Octets(ip: string): [number, number, number, number] | undefined {
-  const octets: [number, number, number, number] = [0, 0, 0, 0];
-  let part = 0;
+/** Dotted-quad IPv4 as an unsigned 32-bit number, or -1 when ip is not a plain IPv4 address. */
+function ipv4Number(ip: string): number {
+  const length = ip.length;
+  if (length < 7 || length > 15) return -1;
+  let result = 0;
+  let parts = 0;
   let digits = 0;
   let value = 0;
-  for (let i = 0; i < ip.length; i++) {
+  for (let i = 0; i < length; i++) {
     const code = ip.charCodeAt(i);
     if (code === 46 /* . */) {
-      if (digits === 0 || part === 3) return undefined;
-      octets[part++] = value;
+      if (digits === 0 || parts === 3) return -1;
+      result = result * 256 + value;
+      parts += 1;
       value = 0;
       digits = 0;
     } else if (code >= 48 && code <= 57 && digits < 3) {
-      if (digits === 1 && value === 0) return undefined; // no leading zeros, as Python
+      if (digits === 1 && value === 0) return -1; // no leading zeros, as Python
       value = value * 10 + (code - 48);
+      if (value > 255) return -1;
       digits += 1;
     } else {
-      return undefined;
+      return -1;
     }
   }
-  if (digits === 0 || part !== 3) return undefined;
-  octets[3] = value;
-  return octets.every((octet) => octet <= 255) ? octets : undefined;
+  if (digits === 0 || parts !== 3) return -1;
+  return result * 256 + value;
 }
 
 /** IPv4 classification by plain octet comparisons (the hot path: no parsing library, no memo). */
-function classifyV4([a, b, c]: readonly number[]): number {
+function classifyV4(address: number): number {
+  const a = address >>> 24;
+  const b = (address >>> 16) & 255;
+  const c = (address >>> 8) & 255;
   let flags = VALID;
   const isPrivate =
     a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
@@ -88,13 +94,22 @@ function classifyV6(ip: string): number {
   return flags;
 }
 
+/**
+ * A compact map key for an IP in state kept for a whole time window: an IPv4 address as its int32
+ * (a number keeps no string, nor the input line it was cut from, alive), any other text as itself.
+ */
+export function ipKey(ip: string): number | string {
+  const v4 = ipv4Number(ip);
+  return v4 === -1 ? ip : v4 | 0;
+}
+
 /** IPv6 classification memo: detectors ask about the same few addresses for every flow. */
 const MEMO_LIMIT = 65_536;
 const memo = new Map<string, number>();
 
 function flagsOf(ip: string): number {
-  const octets = ipv4Octets(ip);
-  if (octets !== undefined) return classifyV4(octets);
+  const v4 = ipv4Number(ip);
+  if (v4 !== -1) return classifyV4(v4);
   let flags = memo.get(ip);
   if (flags === undefined) {
     if (memo.size >= MEMO_LIMIT) memo.clear();
@@ -152,6 +167,16 @@ export function parseCidr(text: string): Cidr | undefined {
 
 /** True when ip is a valid address of the same family inside the network. */
 export function isIpInCidr(ip: string, network: Cidr): boolean {
+  const [base, prefix] = network;
+  if (base.kind() === 'ipv4') {
+    const address = ipv4Number(ip);
+    if (address !== -1) {
+      const shift = 32 - prefix;
+      const octets = (base as ipaddr.IPv4).octets;
+      const start = (((octets[0] ?? 0) * 256 + (octets[1] ?? 0)) * 256 + (octets[2] ?? 0)) * 256 + (octets[3] ?? 0);
+      return shift >= 32 || Math.floor(address / 2 ** shift) === Math.floor(start / 2 ** shift);
+    }
+  }
   const version = isIP(ip);
   if (version === 0) return false;
   const address = ipaddr.parse(ip);

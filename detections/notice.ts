@@ -1,29 +1,11 @@
-// Zeek notice.log detections (detections spec §3.4 "Zeek scan notices", §4.2 ICMP scans): Zeek's
-// own port scan notices become VERTICAL_PORT_SCAN / HORIZONTAL_PORT_SCAN "by Zeek engine" and mark
-// the scanner as a port scanner for the time window (suppressing UNKNOWN_PORT); the ICMP sweep
-// notices of Slips' icmp-scans.zeek become ICMP_TIMESTAMP_SCAN, ICMP_ADDRESS_SCAN and
-// ICMP_ADDRESS_MASK_SCAN. Fix #26: the ICMP scan confidence has a floor (Slips gives 0.0 at the
-// first notice, 5 hosts). Password_Guessing notices belong to the SSH brute-force detector.
+// Zeek notice.log port scans (detections spec §3.4 "Zeek scan notices"): Zeek's own port scan
+// notices become VERTICAL_PORT_SCAN / HORIZONTAL_PORT_SCAN "by Zeek engine" and mark the scanner
+// as a port scanner for the time window (suppressing UNKNOWN_PORT). The ICMP sweep notices belong
+// to detections/icmpScan.ts, Password_Guessing notices to the SSH brute-force detector.
 
-import type { EvidenceType } from '../core/evidence.js';
 import type { NoticeRecord } from '../inputs/records.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
 import { isValidIp } from './ip.js';
-
-/** Lowest ICMP scan confidence: what Slips gives a port scan it saw no packets of. */
-const MIN_ICMP_SCAN_CONFIDENCE = 0.3;
-
-/** Notice name fragments of Slips' icmp-scans.zeek and the evidence each one is. */
-const ICMP_SCANS: ReadonlyArray<[string, EvidenceType]> = [
-  ['TimestampScan', 'ICMP_TIMESTAMP_SCAN'],
-  ['ICMPAddressScan', 'ICMP_ADDRESS_SCAN'],
-  ['AddressMaskScan', 'ICMP_ADDRESS_MASK_SCAN'],
-];
-
-/** Slips' ICMP scan confidence (hosts − 255) / 250 + 1: 1.0 at 255 hosts, floored and capped. */
-export function icmpScanConfidence(hosts: number): number {
-  return Math.min(1, Math.max(MIN_ICMP_SCAN_CONFIDENCE, (hosts - 255) / 250 + 1));
-}
 
 function uidsOf(notice: NoticeRecord): string[] {
   return notice.uid === '' ? [] : [notice.uid];
@@ -60,32 +42,10 @@ function checkZeekScans(host: DetectionHost, notice: NoticeRecord, ctx: FlowCont
   }
 }
 
-function checkIcmpScans(host: DetectionHost, notice: NoticeRecord): void {
-  const scan = ICMP_SCANS.find(([fragment]) => notice.note.includes(fragment));
-  if (scan === undefined) return;
-  // "<ip> performed ICMP timestamp scan on <n> hosts"
-  const hosts = /on (\d+) hosts/.exec(notice.msg);
-  if (hosts === null) return;
-  host.emit({
-    evidence_type: scan[1],
-    description: notice.msg,
-    attacker: { direction: 'SRC', ioc_type: 'IP', value: notice.saddr },
-    threat_level: 'medium',
-    confidence: icmpScanConfidence(Number(hosts[1])),
-    timestamp: notice.ts,
-    uid: uidsOf(notice),
-  });
-}
-
 export const noticeDetector: DetectorFactory = (host) => ({
   name: 'notice',
-  evidenceTypes: [
-    'VERTICAL_PORT_SCAN', 'HORIZONTAL_PORT_SCAN', 'ICMP_TIMESTAMP_SCAN', 'ICMP_ADDRESS_SCAN', 'ICMP_ADDRESS_MASK_SCAN',
-  ],
+  evidenceTypes: ['VERTICAL_PORT_SCAN', 'HORIZONTAL_PORT_SCAN'],
   handlers: {
-    notice(notice: NoticeRecord, ctx: FlowContext): void {
-      checkZeekScans(host, notice, ctx);
-      checkIcmpScans(host, notice);
-    },
+    notice: (notice: NoticeRecord, ctx: FlowContext) => checkZeekScans(host, notice, ctx),
   },
 });

@@ -5,8 +5,8 @@
 // the client banner (software.log or ssh.log) and by Zeek's Password_Guessing notice.
 
 import type { NoticeRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { DetectionHost, DetectorFactory, FlowContext } from './api.js';
-import { ConnByUid, type ConnSummary } from './connByUid.js';
 import { pyFloat, pyRound } from './format.js';
 import { isValidIp } from './ip.js';
 
@@ -20,12 +20,6 @@ const MAX_CAMPAIGN_UIDS = 100;
 const TOOL_BANNERS = ['libssh', 'libssh2', 'paramiko', 'hydra', 'medusa', 'ncrack', 'net::ssh', 'net-ssh', 'asyncssh', 'jsch', 'sshj'];
 /** Banner tokens of interactive clients (+0.02 confidence). */
 const CLIENT_BANNERS = ['openssh', 'putty', 'dropbear', 'winscp'];
-
-/** An ssh.log record waiting for its flow, with the dedup set of its profile + time window. */
-interface SshLogin {
-  record: SshRecord;
-  reported: Set<string>;
-}
 
 /** Failed attempts of one profile against one server port in one time window. */
 interface Campaign {
@@ -52,22 +46,22 @@ export interface Banner {
   source: 'software.log' | 'ssh.log' | '';
 }
 
-function reportSuccess(host: DetectionHost, login: SshLogin, flow: ConnSummary): void {
-  const { record, reported } = login;
+function reportSuccess(host: DetectionHost, record: SshRecord, reported: Set<string>, flow: JoinedFlow): void {
+  const { saddr, daddr } = record;
   const bytes = flow.sbytes + flow.dbytes;
   let model: string;
   if (record.auth_success === true) model = 'Zeek';
   else if (bytes > host.config.sshSuccessfulDetectionThreshold) model = 'Slips';
   else return;
-  if (reported.has(flow.daddr)) return;
-  reported.add(flow.daddr);
+  if (reported.has(daddr)) return;
+  reported.add(daddr);
   host.emit({
     evidence_type: 'SSH_SUCCESSFUL',
     description:
-      `SSH successful to IP ${flow.daddr}. From IP ${flow.saddr}. Sent bytes: ${bytes}. ` +
+      `SSH successful to IP ${daddr}. From IP ${saddr}. Sent bytes: ${bytes}. ` +
       `Detection model ${model}. Confidence 0.8`,
-    attacker: { direction: 'SRC', ioc_type: 'IP', value: flow.saddr },
-    victim: { direction: 'DST', ioc_type: 'IP', value: flow.daddr },
+    attacker: { direction: 'SRC', ioc_type: 'IP', value: saddr },
+    victim: { direction: 'DST', ioc_type: 'IP', value: daddr },
     threat_level: 'info',
     confidence: 0.8,
     timestamp: record.ts,
@@ -160,16 +154,14 @@ function onNotice(host: DetectionHost, record: NoticeRecord, ctx: FlowContext): 
 }
 
 export const sshDetector: DetectorFactory = (host) => {
-  const logins = new ConnByUid<SshLogin>(SSH_CONN_WAIT, (login, flow) => reportSuccess(host, login, flow));
   return {
     name: 'ssh',
     evidenceTypes: ['SSH_SUCCESSFUL', 'PASSWORD_GUESSING'],
+    joinsConnByUid: true,
     handlers: {
-      conn(flow): void {
-        if (flow.proto === 'tcp') logins.onConn(flow);
-      },
       ssh(record: SshRecord, ctx: FlowContext): void {
-        logins.request(record.uid, record.ts, { record, reported: ctx.twState('ssh:successReported', () => new Set<string>()) });
+        const reported = ctx.twState('ssh:successReported', () => new Set<string>());
+        host.withConnOf(record.uid, record.ts, SSH_CONN_WAIT, (flow) => reportSuccess(host, record, reported, flow));
         countAttempts(host, record, ctx);
       },
       software(record: SoftwareRecord, ctx: FlowContext): void {
@@ -179,7 +171,5 @@ export const sshDetector: DetectorFactory = (host) => {
       },
       notice: (record: NoticeRecord, ctx: FlowContext) => onNotice(host, record, ctx),
     },
-    advanceTime: (networkTime) => logins.advanceTime(networkTime),
-    finish: () => logins.finish(),
   };
 };

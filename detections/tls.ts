@@ -1,18 +1,37 @@
 // TLS checks of Slips' flow_alerts ssl and downloaded-file analyzers (detections spec §3.3, §3.4):
 // SELF_SIGNED_CERTIFICATE, MALICIOUS_JA3, MALICIOUS_JA3S (fix #12: own JA3S list when installed),
-// INCOMPATIBLE_CN (fix #14: the server is blamed), CN_URL_MISMATCH (fix #13: RFC 6125 matching),
+// INCOMPATIBLE_CN (fix #14: the server is blamed), CN_URL_MISMATCH (fix #13: RFC 6125 matching
+// against the CN and the certificate's DNS SANs),
 // DNS over HTTPS (reported as DIFFERENT_LOCALNET like Slips: the evidence types are fixed),
 // PASTEBIN_DOWNLOAD over TLS (fix #2: threshold read, conn dbytes used) and MALICIOUS_SSL_CERT
 // from files.log (fix #11: the certificate sender is the server).
+// The server certificate comes from x509.log (joined by the first id of ssl.log's cert_chain_fuids
+// or cert_chain_fps): Zeek writes it just after the ssl.log record, so the certificate checks of a
+// TLS record wait up to CERT_WAIT s of network time for it, then run with ssl.log's subject alone.
+// Zeek 6+ no longer writes the subject in ssl.log: there the certificate is the only source.
 
-import type { ConnRecord, FilesRecord, SslRecord } from '../inputs/records.js';
+import type { FilesRecord, SslRecord, X509Record } from '../inputs/records.js';
+import type { JoinedFlow } from './connByUid.js';
 import type { EvidenceInput } from '../core/evidence.js';
 import type { DetectionHost, DetectorFactory, FingerprintIoc } from './api.js';
-import { ConnByUid, type ConnSummary } from './connByUid.js';
 import { pyFloat } from './format.js';
+import { remember } from './ip.js';
 
 /** Seconds of network time a pastebin TLS record waits for its conn.log flow (Slips: 40 s). */
 const PASTEBIN_CONN_WAIT = 40;
+/** Seconds of network time a TLS record waits for its server certificate in x509.log. */
+const CERT_WAIT = 5;
+/** Certificates remembered (Zeek logs a certificate once, then only its id in ssl.log). */
+const MAX_CERTS = 10_000;
+/** TLS records waiting for their certificate at most; beyond this the oldest is checked at once. */
+const MAX_WAITING = 10_000;
+
+/** What the certificate checks read from a server certificate. */
+interface Certificate {
+  subject: string;
+  sanDns: readonly string[];
+}
+
 /** Second-level labels under which registrations happen (`example.co.uk`). */
 const SECOND_LEVEL_LABELS = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go']);
 
@@ -102,9 +121,9 @@ function checkMaliciousJa3s(host: DetectionHost, record: SslRecord): void {
 }
 
 /** The certificate names an org, but neither the server IP nor the SNI belongs to it. */
-function checkIncompatibleCn(host: DetectionHost, record: SslRecord): void {
-  if (record.subject === '') return;
-  const subject = record.subject.toLowerCase();
+function checkIncompatibleCn(host: DetectionHost, record: SslRecord, certSubject: string): void {
+  if (certSubject === '') return;
+  const subject = certSubject.toLowerCase();
   const knowledge = host.knowledge;
   let claimed: string | undefined;
   for (const org of knowledge.orgs()) {
@@ -140,11 +159,12 @@ function sameOwner(host: DetectionHost, certName: string, sni: string, daddr: st
     knowledge.isOrgDomain(certName, org) && (knowledge.isOrgDomain(sni, org) || knowledge.isIpInOrg(daddr, org)));
 }
 
-function checkCnUrlMismatch(host: DetectionHost, record: SslRecord): void {
+function checkCnUrlMismatch(host: DetectionHost, record: SslRecord, subject: string, sanDns: readonly string[]): void {
   const sni = record.server_name;
-  const cn = /CN=([^,]+)/.exec(record.subject)?.[1];
+  const cn = /CN=([^,]+)/.exec(subject)?.[1];
   if (sni === '' || cn === undefined) return;
-  if (certNameMatches(cn, sni) || sameOwner(host, cn.replace(/^\*\./, ''), sni, record.daddr)) return;
+  if (certNameMatches(cn, sni) || sanDns.some((name) => certNameMatches(name, sni))) return;
+  if (sameOwner(host, cn.replace(/^\*\./, ''), sni, record.daddr)) return;
   const description =
     `a CN mismatch. The common name (CN) '${cn}' in the SSL certificate for the domain '${sni}' ` +
     "does not match the server's domain.";
@@ -166,6 +186,21 @@ function checkCnUrlMismatch(host: DetectionHost, record: SslRecord): void {
   );
 }
 
+/** The checks of the server certificate: its subject from ssl.log, else from x509.log, and its SANs. */
+function checkCertificate(host: DetectionHost, record: SslRecord, cert: Certificate | undefined): void {
+  const subject = record.subject !== '' ? record.subject : (cert?.subject ?? '');
+  checkIncompatibleCn(host, record, subject);
+  checkCnUrlMismatch(host, record, subject, cert?.sanDns ?? []);
+}
+
+/** A TLS record waiting for its server certificate. */
+interface WaitingRecord {
+  record: SslRecord;
+  certId: string;
+  deadline: number;
+  checked: boolean;
+}
+
 /** DNS over HTTPS (Zeek's is_DoH). Slips reports it as DIFFERENT_LOCALNET; so do we. */
 function checkDoh(host: DetectionHost, record: SslRecord): void {
   if (!record.is_DoH) return;
@@ -181,7 +216,7 @@ function checkDoh(host: DetectionHost, record: SslRecord): void {
   });
 }
 
-function reportPastebin(host: DetectionHost, record: SslRecord, flow: ConnSummary): void {
+function reportPastebin(host: DetectionHost, record: SslRecord, flow: JoinedFlow): void {
   if (flow.dbytes < host.config.pastebinDownloadThreshold) return;
   host.emit({
     evidence_type: 'PASTEBIN_DOWNLOAD',
@@ -225,31 +260,77 @@ function checkMaliciousCert(host: DetectionHost, file: FilesRecord): void {
 }
 
 export const tlsDetector: DetectorFactory = (host) => {
-  const pastebin = new ConnByUid<SslRecord>(PASTEBIN_CONN_WAIT, (record, flow) => reportPastebin(host, record, flow));
+  /** Certificate id (fuid or fingerprint) -> the certificate. */
+  const certificates = new Map<string, Certificate>();
+  /** TLS records waiting for their certificate, in arrival order, and by certificate id. */
+  let waiting: WaitingRecord[] = [];
+  const waitingByCert = new Map<string, WaitingRecord[]>();
+
+  function check(entry: WaitingRecord, cert: Certificate | undefined): void {
+    if (entry.checked) return;
+    entry.checked = true;
+    checkCertificate(host, entry.record, cert);
+  }
+
+  function waitForCertificate(record: SslRecord, certId: string): void {
+    const entry: WaitingRecord = { record, certId, deadline: record.ts + CERT_WAIT, checked: false };
+    waiting.push(entry);
+    const list = waitingByCert.get(certId);
+    if (list === undefined) waitingByCert.set(certId, [entry]);
+    else list.push(entry);
+    if (waiting.length > MAX_WAITING) checkDue(-Infinity, waiting.length - MAX_WAITING);
+  }
+
+  /** Check without a certificate the records whose deadline passed at networkTime, and at least the `atLeast` oldest. */
+  function checkDue(networkTime: number, atLeast = 0): void {
+    let done = 0;
+    while (done < waiting.length) {
+      const entry = waiting[done] as WaitingRecord;
+      if (done >= atLeast && !entry.checked && entry.deadline >= networkTime) break;
+      done += 1;
+      if (!entry.checked) {
+        waitingByCert.delete(entry.certId);
+        check(entry, undefined);
+      }
+    }
+    if (done > 0) waiting = waiting.slice(done);
+  }
+
   return {
     name: 'tls',
     evidenceTypes: [
       'SELF_SIGNED_CERTIFICATE', 'MALICIOUS_JA3', 'MALICIOUS_JA3S', 'INCOMPATIBLE_CN', 'CN_URL_MISMATCH',
       'DIFFERENT_LOCALNET', 'PASTEBIN_DOWNLOAD', 'MALICIOUS_SSL_CERT',
     ],
+    joinsConnByUid: true,
     handlers: {
-      conn(flow: ConnRecord): void {
-        if (flow.proto === 'tcp') pastebin.onConn(flow);
-      },
       ssl(record: SslRecord): void {
         checkSelfSigned(host, record);
         checkMaliciousJa3(host, record);
         checkMaliciousJa3s(host, record);
-        checkIncompatibleCn(host, record);
-        checkCnUrlMismatch(host, record);
+        const certId = record.cert_chain_fuids[0] ?? '';
+        const cert = certId === '' ? undefined : certificates.get(certId);
+        if (certId === '' || cert !== undefined) checkCertificate(host, record, cert);
+        else waitForCertificate(record, certId);
         checkDoh(host, record);
-        if (record.server_name.includes('pastebin')) pastebin.request(record.uid, record.ts, record);
+        if (record.server_name.includes('pastebin')) {
+          host.withConnOf(record.uid, record.ts, PASTEBIN_CONN_WAIT, (flow) => reportPastebin(host, record, flow));
+        }
       },
       files(file: FilesRecord): void {
         checkMaliciousCert(host, file);
       },
     },
-    advanceTime: (networkTime) => pastebin.advanceTime(networkTime),
-    finish: () => pastebin.finish(),
+    certificate(record: X509Record): void {
+      if (record.fingerprint === '') return;
+      const cert: Certificate = { subject: record.certificate_subject, sanDns: record.san_dns };
+      remember(certificates, record.fingerprint, cert, MAX_CERTS);
+      const list = waitingByCert.get(record.fingerprint);
+      if (list === undefined) return;
+      waitingByCert.delete(record.fingerprint);
+      for (const entry of list) check(entry, cert);
+    },
+    advanceTime: (networkTime) => checkDue(networkTime),
+    finish: () => checkDue(Infinity),
   };
 };

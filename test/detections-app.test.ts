@@ -11,9 +11,10 @@ import { parseFingerprintFile, parseMacVendors, parseOrgData } from '../core/kno
 import { arpDetector } from '../detections/arp.js';
 import { httpAnalyzerDetector, isIncompatibleUserAgent, parseUserAgent } from '../detections/httpAnalyzer.js';
 import { bruteForceConfidence, sshDetector } from '../detections/ssh.js';
+import { ConnJoin } from '../detections/connByUid.js';
 import { certNameMatches, registeredDomain, tlsDetector } from '../detections/tls.js';
 import type {
-  ArpRecord, FilesRecord, NoticeRecord, SoftwareRecord, SshRecord, WeirdRecord,
+  ArpRecord, FilesRecord, NoticeRecord, SoftwareRecord, SshRecord, WeirdRecord, X509Record,
 } from '../inputs/records.js';
 import { CONFIG_DIR, DetectionHarness, conn, http, ssl } from './helpers/detectionHarness.js';
 
@@ -129,6 +130,11 @@ test('organisations: IP ranges (v4, v6), domains with subdomains but no look-ali
   t.is(knowledge.orgOfIp('157.240.1.35'), 'facebook');
   t.is(knowledge.orgOfIp('2a03:2880:f10c::1'), 'facebook');
   t.is(knowledge.orgOfIp('104.244.42.1'), 'twitter');
+  // microsoft_ip_ranges and apple_ip_ranges (bing.com, Azure, Office 365; Apple's 17/8).
+  t.is(knowledge.orgOfIp('204.79.197.200'), 'microsoft');
+  t.is(knowledge.orgOfIp('40.126.1.1'), 'microsoft');
+  t.is(knowledge.orgOfIp('2603:1030:20c::1'), 'microsoft');
+  t.is(knowledge.orgOfIp('17.253.144.10'), 'apple');
   t.is(knowledge.orgOfIp('1.1.1.1'), undefined);
   t.is(knowledge.orgOfIp('not-an-ip'), undefined);
   t.true(knowledge.isOrgDomain('www.google.com', 'google'));
@@ -227,6 +233,49 @@ test('CN_URL_MISMATCH: RFC 6125 matching, same registrable domain or org is no m
   t.deepEqual([pair[1]?.attacker.ioc_type, pair[1]?.profile_ip, pair[1]?.threat_level, pair[1]?.confidence], ['DOMAIN', '5.6.7.8', 'medium', 0.8]);
 });
 
+function x509(fields: Partial<X509Record> = {}): X509Record {
+  return {
+    kind: 'x509', ts: T0, uid: '', saddr: '', daddr: '', interface: 'default', source: 'zeek', fingerprint: 'F1',
+    certificate_version: 3, certificate_serial: '01', certificate_subject: '', certificate_issuer: '', not_valid_before: 0,
+    not_valid_after: 0, key_alg: 'rsaEncryption', sig_alg: 'sha256WithRSAEncryption', key_type: 'rsa', key_length: 2048,
+    san_dns: [], san_ip: [], basic_constraints_ca: false,
+    ...fields,
+  };
+}
+
+test('x509: the SNI matching a DNS SAN is no CN mismatch; the certificate is awaited up to 5 s', (t) => {
+  const harness = new DetectionHarness([tlsDetector]);
+  // Zeek 6 ssl.log: no subject, the certificate comes just after in x509.log.
+  harness.feed(ssl({ server_name: 'shop.example.org', daddr: '5.6.7.8', cert_chain_fuids: ['F1', 'F2'] }));
+  harness.feed(x509({ ts: T0 + 0.01, certificate_subject: 'CN=*.example.com,O=Example', san_dns: ['*.example.com', 'shop.example.org'] }));
+  t.is(harness.ofType('CN_URL_MISMATCH').length, 0);
+  // A later connection with the same certificate (logged once) and an SNI no name covers.
+  harness.feed(ssl({ ts: T0 + 1, uid: 'C2', server_name: 'login.example.net', daddr: '5.6.7.8', cert_chain_fuids: ['F1'] }));
+  const pair = harness.ofType('CN_URL_MISMATCH');
+  t.is(pair.length, 2);
+  t.is(pair[0]?.description, "a CN mismatch. The common name (CN) '*.example.com' in the SSL certificate for the domain 'login.example.net' does not match the server's domain.");
+  // The x509 subject names Google while neither the IP nor the SNI is Google's.
+  harness.feed(ssl({ ts: T0 + 2, uid: 'C3', server_name: 'netflix.com', daddr: '52.0.131.132', cert_chain_fuids: ['G1'] }));
+  t.is(harness.ofType('INCOMPATIBLE_CN').length, 0);
+  harness.feed(x509({ ts: T0 + 2.01, fingerprint: 'G1', certificate_subject: 'CN=www.google.com,O=Google LLC', san_dns: ['www.google.com'] }));
+  t.is(harness.ofType('INCOMPATIBLE_CN')[0]?.description,
+    'Incompatible certificate CN to IP: 52.0.131.132 domain: netflix.com. The certificate is claiming to belong to Google.');
+});
+
+test('x509: without its certificate a TLS record is checked with its own subject once 5 s passed', (t) => {
+  const harness = new DetectionHarness([tlsDetector]);
+  harness.feed(ssl({ subject: 'CN=example.com', server_name: 'other.org', daddr: '5.6.7.8', cert_chain_fuids: ['F9'] }));
+  harness.feed(ssl({ ts: T0 + 5, uid: 'C2', server_name: 'a.example.com', cert_chain_fuids: [] }));
+  t.is(harness.ofType('CN_URL_MISMATCH').length, 0);
+  harness.feed(ssl({ ts: T0 + 5.5, uid: 'C3', server_name: 'a.example.com', cert_chain_fuids: [] }));
+  t.is(harness.ofType('CN_URL_MISMATCH').length, 2);
+  // At the end of input a record still waiting is checked too; a certificate arriving late changes nothing.
+  harness.feed(ssl({ ts: T0 + 6, uid: 'C4', subject: 'CN=example.com', server_name: 'other.net', cert_chain_fuids: ['F8'] }));
+  harness.finish();
+  harness.feed(x509({ ts: T0 + 7, fingerprint: 'F8', san_dns: ['other.net'] }));
+  t.is(harness.ofType('CN_URL_MISMATCH').length, 4);
+});
+
 test('DoH is reported as DIFFERENT_LOCALNET against the DNS server, INFO 0.9', (t) => {
   const harness = new DetectionHarness([tlsDetector]);
   harness.feed(ssl({ is_DoH: false }), ssl({ daddr: '9.9.9.9', is_DoH: true }));
@@ -264,6 +313,33 @@ test('MALICIOUS_SSL_CERT: the certificate sender (files.log tx host) is the DST 
   t.is(pair[0]?.description, 'Malicious SSL certificate to server 1.2.3.4. description: Dridex C&C');
   t.deepEqual([pair[0]?.attacker, pair[0]?.victim, pair[0]?.threat_level, pair[0]?.uid], [DST('1.2.3.4'), SRC('10.0.0.5'), 'high', ['C1']]);
   t.deepEqual([pair[1]?.attacker, pair[1]?.threat_level, pair[1]?.confidence], [SRC('10.0.0.5'), 'low', 1]);
+});
+
+test('conn join: TCP flows with payload only, kept 300 s of network time; a record may wait for its flow', (t) => {
+  const join = new ConnJoin();
+  const found: string[] = [];
+  const ask = (uid: string, ts: number, maxWait = 0): void =>
+    join.request(uid, ts, maxWait, (flow) => found.push(`${uid}:${flow.sbytes}/${flow.dbytes}@${flow.ts - T0}`));
+  join.onConn(conn({ uid: 'J1', sbytes: 10, dbytes: 20 }));
+  join.onConn(conn({ uid: 'J2', proto: 'udp' }));
+  join.onConn(conn({ uid: 'J3', sbytes: 0, dbytes: 0 }));
+  ask('J1', T0);
+  ask('J2', T0);
+  ask('J3', T0);
+  t.deepEqual(found, ['J1:10/20@0']);
+  // Asked before its flow: answered when the flow comes within the wait, not after it.
+  ask('J4', T0 + 1, 15);
+  ask('J5', T0 + 1, 15);
+  join.onConn(conn({ ts: T0 + 10, uid: 'J4', sbytes: 1, dbytes: 2 }));
+  join.advanceTime(T0 + 17);
+  join.onConn(conn({ ts: T0 + 17, uid: 'J5', sbytes: 1, dbytes: 2 }));
+  t.deepEqual(found, ['J1:10/20@0', 'J4:1/2@10']);
+  // Flows older than 300 s of network time are forgotten.
+  join.advanceTime(T0 + 300);
+  ask('J1', T0 + 300);
+  join.advanceTime(T0 + 301);
+  ask('J1', T0 + 301);
+  t.deepEqual(found, ['J1:10/20@0', 'J4:1/2@10', 'J1:10/20@0']);
 });
 
 // ---------------------------------------------------------------- SSH

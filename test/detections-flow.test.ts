@@ -4,9 +4,9 @@
 
 import test from 'ava';
 import { shannonEntropy } from '../detections/dns.js';
-import { icmpScanConfidence } from '../detections/notice.js';
+import { icmpScanConfidence } from '../detections/icmpScan.js';
 import type {
-  DhcpRecord, DnsRecord, NoticeRecord, SmtpRecord, SoftwareRecord, TunnelRecord,
+  ConnRecord, DhcpRecord, DnsRecord, NoticeRecord, SmtpRecord, SoftwareRecord, TunnelRecord,
 } from '../inputs/records.js';
 import { DetectionHarness, conn, ssl } from './helpers/detectionHarness.js';
 
@@ -421,8 +421,13 @@ test('CONNECTION_WITHOUT_DNS: resolved before or within 15 s after, private, DoH
 
   const loneConnLog = new DetectionHarness();
   loneConnLog.feed(conn({ daddr: '1.1.1.1', dport: 443, appproto: 'ssl' }), tick(T0 + 100));
-  loneConnLog.finish();
+  // Connections before the first DNS record of the run are not checked; the ones after it are.
+  loneConnLog.feed(dns({ ts: T0 + 101, query: 'other.example', answers: ['7.7.7.7'] }));
   t.is(loneConnLog.ofType('CONNECTION_WITHOUT_DNS').length, 0);
+  loneConnLog.feed(conn({ ts: T0 + 102, daddr: '1.1.1.2', dport: 443, appproto: 'ssl' }));
+  loneConnLog.finish();
+  t.deepEqual(loneConnLog.ofType('CONNECTION_WITHOUT_DNS').map((e) => e.description),
+    ['A connection without DNS resolution to Destination IP: 1.1.1.2']);
 });
 
 // ---------------------------------------------------------------- DNS answers
@@ -602,6 +607,31 @@ test('ICMP scan notices -> ICMP_*_SCAN, MEDIUM, the Zeek message verbatim, confi
   harness.feed(notice({ saddr: '10.0.0.9', note: 'Weird::Activity', msg: 'x on 20 hosts' }));
   const icmpScans = ['ICMP_TIMESTAMP_SCAN', 'ICMP_ADDRESS_SCAN', 'ICMP_ADDRESS_MASK_SCAN'] as const;
   t.is(icmpScans.reduce((total, type) => total + harness.ofType(type).length, 0), 3);
+});
+
+test('ICMP sweeps from conn flows (sport = ICMP type): every 5th new peer, once per count with the notices', (t) => {
+  const harness = new DetectionHarness();
+  const echo = (i: number, fields: Partial<ConnRecord> = {}): ConnRecord => conn({
+    ts: T0 + i, uid: `I${i}`, saddr: '192.168.1.109', daddr: `192.168.1.${i + 1}`, proto: 'icmp', sport: 8, dport: 0, state: 'OTH',
+    source: 'pcap', ...fields,
+  });
+  // Zeek logs carry the sweeps as notices of Slips' script: their flows are not counted again.
+  harness.feed(...[1, 2, 3, 4, 5].map((i) => echo(i, { source: 'zeek', saddr: '192.168.1.9' })));
+  // Near miss: 4 peers, a repeated peer, replies (type 0) and unreachables (type 3) are no sweep.
+  harness.feed(echo(1), echo(2), echo(3), echo(4), echo(4), echo(5, { sport: 0 }), echo(6, { sport: 3 }));
+  t.is(harness.ofType('ICMP_ADDRESS_SCAN').length, 0);
+  harness.feed(echo(7));
+  const [first] = harness.ofType('ICMP_ADDRESS_SCAN');
+  t.is(first?.description, '192.168.1.109 performed ICMP address scan on 5 hosts');
+  t.deepEqual([first?.attacker, first?.threat_level, first?.confidence, first?.uid],
+    [{ direction: 'SRC', ioc_type: 'IP', value: '192.168.1.109' }, 'medium', 0.3, ['I1', 'I2', 'I3', 'I4', 'I7']]);
+  // Zeek's notice for the same count is not reported twice; the next count is.
+  harness.feed(notice({ saddr: '192.168.1.109', note: 'ICMPAddressScan', msg: '192.168.1.109 performed ICMP address scan on 5 hosts' }));
+  t.is(harness.ofType('ICMP_ADDRESS_SCAN').length, 1);
+  harness.feed(...[8, 9, 10, 11, 12].map((i) => echo(i)));
+  t.is(harness.ofType('ICMP_ADDRESS_SCAN')[1]?.description, '192.168.1.109 performed ICMP address scan on 10 hosts');
+  harness.feed(...[13, 14, 15, 16, 17].map((i) => echo(i, { sport: 13 })));
+  t.is(harness.ofType('ICMP_TIMESTAMP_SCAN')[0]?.description, '192.168.1.109 performed ICMP timestamp scan on 5 hosts');
 });
 
 // ---------------------------------------------------------------- DHCP

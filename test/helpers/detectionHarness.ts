@@ -1,6 +1,7 @@
 // Test-only detection host: runs detectors over records the way the engine does (profile =
 // saddr, interpreted conn state, state bags per profile and per 3600 s time window counted from
-// the first record, port-scanner marks, network time = newest ts) and collects what they emit.
+// the first record, port-scanner marks, network time = newest ts, the conn-by-uid join, x509
+// records to Detector.certificate) and collects what they emit.
 // Also record builders with neutral defaults.
 
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { defaultConfig, detectionConfigOf } from '../../core/config.js';
 import { SharedKnowledge } from '../../core/knowledge.js';
 import type { ConnRecord, FlowRecord, HttpRecord, SslRecord } from '../../inputs/records.js';
 import { interpretState } from '../../inputs/state.js';
+import { ConnJoin } from '../../detections/connByUid.js';
 
 export const CONFIG_DIR = fileURLToPath(new URL('../../../config/', import.meta.url));
 export const TW_WIDTH = 3600;
@@ -21,6 +23,8 @@ export class DetectionHarness {
   readonly evidence: EvidenceInput[] = [];
   readonly knowledge: SharedKnowledge;
   private readonly detectors: Detector[];
+  private readonly connJoin = new ConnJoin();
+  private readonly joinsConns: boolean;
   private readonly bags = new Map<string, Map<string, unknown>>();
   private readonly portScanners = new Set<string>();
   private origin: number | undefined;
@@ -41,8 +45,10 @@ export class DetectionHarness {
         emitPair: (first, second) => {
           this.evidence.push(first, second);
         },
+        withConnOf: (uid, ts, maxWait, onFlow) => this.connJoin.request(uid, ts, maxWait, onFlow),
       }),
     );
+    this.joinsConns = this.detectors.some((detector) => detector.joinsConnByUid === true);
   }
 
   /** Process records in order, then let network time reach the newest ts (like one engine batch). */
@@ -50,17 +56,24 @@ export class DetectionHarness {
     for (const record of records) {
       this.origin ??= record.ts;
       this.networkTime = Math.max(this.networkTime, record.ts);
+      if (record.kind === 'x509') {
+        for (const detector of this.detectors) detector.certificate?.(record);
+        continue;
+      }
+      if (record.kind === 'conn' && this.joinsConns) this.connJoin.onConn(record);
       const ctx = this.contextFor(record);
       for (const detector of this.detectors) {
         const handler = detector.handlers[record.kind] as ((r: FlowRecord, c: FlowContext) => void) | undefined;
         handler?.(record, ctx);
       }
     }
+    this.connJoin.advanceTime(this.networkTime);
     for (const detector of this.detectors) detector.advanceTime?.(this.networkTime);
   }
 
   finish(): void {
     for (const detector of this.detectors) detector.finish?.();
+    this.connJoin.finish();
   }
 
   /** Close time window `number` of profileIp as the engine does: detectors see it, then its state is dropped. */
