@@ -29,11 +29,17 @@ export interface PrepareOptions {
   keepSlipsOutput: boolean;
 }
 
+/**
+ * The log of a core started by the TUI (kalipso.sh): the TUI creates it in the output directory
+ * before the core starts and the core's stdout/stderr go to it, so cleaning never deletes it.
+ */
+export const TUI_CORE_LOG = 'tui_core.log';
+
 /** What an output directory of an earlier run contains (any one of these). */
-const OUTPUT_MARKERS = ['alerts', 'errors.log', 'slips.log', SLIPS_OUTPUT_FILE, 'metadata', 'redis', 'databases', 'zeek_files', 'timeline.txt'];
+const OUTPUT_MARKERS = ['alerts', 'errors.log', 'slips.log', SLIPS_OUTPUT_FILE, 'metadata', 'redis', 'databases', 'zeek_files', 'timeline.txt', TUI_CORE_LOG];
 
 /**
- * Creates the directory (and parents), deletes what is inside it, and creates `alerts/`.
+ * Creates the directory (and parents), deletes what is inside it but the TUI's core log, and creates `alerts/`.
  * Like Slips, an earlier run's output is replaced; unlike Slips, a non-empty directory that does not
  * look like an output directory (say `-o ~` by mistake) is refused instead of emptied.
  */
@@ -44,6 +50,7 @@ export function prepareOutputDir(dir: string, opts: PrepareOptions): void {
     throw new Error(`${dir} is not empty and is not the output directory of an earlier run: refusing to delete its content. Choose another -o.`);
   }
   for (const entry of entries) {
+    if (entry === TUI_CORE_LOG) continue;
     if (opts.keepSlipsOutput && entry.includes(SLIPS_OUTPUT_FILE)) continue;
     rmSync(path.join(dir, entry), { recursive: true, force: true });
   }

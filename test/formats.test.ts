@@ -502,6 +502,16 @@ test('prepareOutputDir empties the dir, keeps slips_output.txt only when asked, 
   t.true(existsSync(path.join(fresh, 'alerts')));
 });
 
+test('prepareOutputDir keeps the TUI\'s core log, and a directory holding only it is an output directory', (t) => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'tui_core.log'), 'core started\n');
+  outputDir.prepareOutputDir(dir, { keepSlipsOutput: false });
+  t.deepEqual(readdirSync(dir).sort(), ['alerts', 'tui_core.log']);
+  writeFileSync(path.join(dir, 'old.log'), 'old');
+  outputDir.prepareOutputDir(dir, { keepSlipsOutput: false });
+  t.deepEqual(readdirSync(dir).sort(), ['alerts', 'tui_core.log']);
+});
+
 test('prepareOutputDir refuses to empty a non-empty directory that is not an earlier output', (t) => {
   const dir = tempDir();
   writeFileSync(path.join(dir, 'thesis.tex'), 'precious');

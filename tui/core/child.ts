@@ -2,13 +2,11 @@
 // its Redis port (free port unless -P is given) and output dir (`-o` added if missing), spawns
 // `node dist/core/main.js` detached in its own process group with stdout and stderr in a log file,
 // tracks its state (starting, running, stopping, exit code or signal) and stops it with SIGTERM to
-// the group (SIGKILL after 30 s). The core empties its output dir when it starts, so the log is
-// written to an unlinked temporary file the TUI keeps reading, and copied to
-// `<output>/tui_core.log` once the core has prepared that directory.
+// the group (SIGKILL after 30 s). The log is `<output>/tui_core.log`, which the core keeps when it
+// cleans its output directory; the TUI reads it for view L.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForExit } from './processes.js';
 
@@ -83,7 +81,6 @@ export class CoreChild {
   private logFd: number | undefined;
   private logOffset = 0;
   private partial = '';
-  private mirrored = false;
   readonly logLines: string[] = [];
 
   constructor(
@@ -104,15 +101,12 @@ export class CoreChild {
     this.state = 'starting';
     this.exitCode = null;
     this.signal = null;
-    this.mirrored = false;
     this.logLines.length = 0;
     this.partial = '';
     this.logOffset = 0;
     if (this.logFd !== undefined) closeSync(this.logFd);
-    const logDir = mkdtempSync(path.join(tmpdir(), 'kalipso-log-'));
-    const logPath = path.join(logDir, 'tui_core.log');
-    this.logFd = openSync(logPath, 'a+');
-    rmSync(logDir, { recursive: true, force: true }); // the open descriptor keeps the file
+    mkdirSync(plan.outputDir, { recursive: true });
+    this.logFd = openSync(path.join(plan.outputDir, 'tui_core.log'), 'w+');
     const child = spawn(process.execPath, [path.join(this.repoRoot, 'dist', 'core', 'main.js'), ...plan.args], {
       detached: true,
       stdio: ['ignore', this.logFd, this.logFd],
@@ -132,16 +126,13 @@ export class CoreChild {
       this.exitCode = code;
       this.signal = signal;
       this.state = signal !== null ? 'crashed' : 'exited';
-      this.mirrorLog(true);
       this.onChange();
     });
   }
 
   /** Called when the core's data appears in Redis (or the start grace time is over). */
   markRunning(): void {
-    if (this.state !== 'starting') return;
-    this.state = 'running';
-    this.mirrorLog(false);
+    if (this.state === 'starting') this.state = 'running';
   }
 
   /** SIGTERM to the process group; SIGKILL to it after the grace time. Resolves once it exited. */
@@ -157,24 +148,15 @@ export class CoreChild {
     }
   }
 
-  /**
-   * Lets the core run on after the TUI quits. What it wrote so far is in <output>/tui_core.log;
-   * what it writes later only reaches its slips.log (the TUI's log copy stops here).
-   */
+  /** Lets the core run on after the TUI quits (it goes on writing <output>/tui_core.log). */
   detach(): void {
-    this.readLog();
-    this.mirrorLog(false);
     if (this.logFd !== undefined) closeSync(this.logFd);
     this.logFd = undefined;
   }
 
   /** Reads what the core wrote since the last call; returns whether anything was new. */
   readLog(): boolean {
-    const text = this.pull();
-    if (text === '') return false;
-    if (this.mirrored) appendFileSync(path.join(this.outputDir, 'tui_core.log'), text);
-    else if (this.state !== 'starting') this.mirrorLog(false);
-    return true;
+    return this.pull() !== '';
   }
 
   /** New bytes of the log file, also appended to logLines. */
@@ -197,26 +179,6 @@ export class CoreChild {
     this.partial = parts.pop() ?? '';
     this.logLines.push(...parts);
     if (this.logLines.length > LOG_LINES) this.logLines.splice(0, this.logLines.length - LOG_LINES);
-  }
-
-  /**
-   * Copies the log so far to <output>/tui_core.log; later reads append to it. While the core runs
-   * this waits until the core has prepared the directory (its alerts/ exists): a file put there
-   * earlier would make the core refuse the directory. After the exit the directory may be created.
-   */
-  private mirrorLog(exited: boolean): void {
-    if (this.mirrored || this.logFd === undefined) return;
-    if (!exited && !existsSync(path.join(this.outputDir, 'alerts'))) return;
-    this.pull(); // everything written so far, not only what the last poll read
-    try {
-      mkdirSync(this.outputDir, { recursive: true });
-      const all = Buffer.alloc(this.logOffset);
-      if (this.logOffset > 0) readSync(this.logFd, all, 0, this.logOffset, 0);
-      appendFileSync(path.join(this.outputDir, 'tui_core.log'), all);
-      this.mirrored = true;
-    } catch (error) {
-      this.appendLog(`kalipso: cannot write ${path.join(this.outputDir, 'tui_core.log')}: ${(error as Error).message}\n`);
-    }
   }
 
   close(): void {
