@@ -163,3 +163,21 @@ test('a pcap with an executable download and a suspicious user agent raises both
   t.true(alerts.includes(`Download of an executable with MIME type: ['application/x-dosexec'] by ${CLIENT} from ${SERVER}.`), alerts);
   t.true(alerts.includes('Suspicious user-agent: Mozilla/5.0 httpsend while connecting to example.com/index.html'), alerts);
 });
+
+test('a capture hole inside a Content-Length body is counted as body and the next request is still parsed', async (t) => {
+  const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => 32 + ((i * 7919) % 95)));
+  const pkts = tcpConversation(1_700_000_500, ends(41000), [
+    { fromClient: true, data: 'GET /big HTTP/1.1\r\nHost: example.com\r\n\r\n' },
+    { fromClient: false, data: Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n'), body.subarray(0, 1000)]) },
+    { fromClient: false, data: body.subarray(1000, 2000) },
+    { fromClient: false, data: body.subarray(2000) },
+    { fromClient: true, data: 'GET /next HTTP/1.1\r\nHost: example.com\r\n\r\n' },
+    { fromClient: false, data: 'HTTP/1.1 204 No Content\r\n\r\n' },
+  ]);
+  // Drop the segment with the body's second thousand bytes (the peer still acknowledges it).
+  const dropped = pkts.filter((p) => !p.frame.includes(body.subarray(1000, 2000)));
+  t.is(dropped.length, pkts.length - 1);
+  const { records } = await readCapture(t, pcapFile(dropped));
+  const http = recordsOf(records, 'http');
+  t.deepEqual(http.map((r) => [r.uri, r.status_code, r.response_body_len]), [['/big', 200, 3000], ['/next', 204, 0]]);
+});

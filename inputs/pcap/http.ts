@@ -208,6 +208,11 @@ class HttpSession implements AnalyzerSession {
   }
 
   finish(finished: FinishedConn): void {
+    // Bytes still waiting behind a hole are delivered after it (the hole becomes a gap).
+    if (!this.failed) {
+      this.clientStream.flush();
+      this.serverStream.flush();
+    }
     if (this.tunnel !== undefined) for (const session of this.tunnel) session.finish(finished);
     if (this.failed) return;
     for (const side of [this.client, this.server]) {
@@ -280,8 +285,20 @@ class HttpSession implements AnalyzerSession {
       side.tunnelled += bytes;
       return;
     }
-    side.message?.file?.gap(bytes);
-    if (side.message !== undefined) this.messageDone(side);
+    const message = side.message;
+    message?.file?.gap(bytes);
+    // Like Zeek: a hole inside a body of known length (or inside a chunk) is counted as body and
+    // parsing goes on after it; any other hole ends the side's parsing.
+    if (message !== undefined && message.bodyLen > 0 && (side.state === 'length' || side.state === 'chunk-data') && side.remaining >= bytes) {
+      message.bodyLen += bytes;
+      side.remaining -= bytes;
+      if (side.remaining === 0) {
+        if (side.state === 'length') this.messageDone(side);
+        else side.state = 'chunk-end';
+      }
+      return;
+    }
+    if (message !== undefined) this.messageDone(side);
     side.state = 'nothing';
   }
 

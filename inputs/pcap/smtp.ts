@@ -145,6 +145,9 @@ class SmtpSession implements AnalyzerSession {
   }
 
   finish(_finished: FinishedConn): void {
+    // Bytes still waiting behind a hole come after it (the hole stops the client side).
+    this.serverStream.flush();
+    this.clientStream.flush();
     if (this.failed || !this.confirmed) return;
     this.endMessage();
     const t = this.current;
