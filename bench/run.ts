@@ -171,7 +171,6 @@ async function main(): Promise<void> {
     const e2eRate = parse.records / e2e.seconds;
     const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8').split('\n').filter(Boolean).length;
     console.log(`end-to-end : ${parse.records} records in ${e2e.seconds.toFixed(2)} s = ${Math.round(e2eRate)} flows/s (exit ${e2e.code}, ${alerts} alerts.log lines)`);
-    console.log('pkts/s     : n/a (a conn.log carries no packets; pcap throughput is not part of this bench yet)');
     console.log(`peak RSS   : ${peakRssMb().toFixed(0)} MB`);
     console.log(`ratio end-to-end / parse-only: ${(e2eRate / parseRate).toFixed(2)}`);
     const total = e2e.seconds;
