@@ -7,14 +7,7 @@ set -euo pipefail
 
 DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 
-packages=(redis-server)
-for arg in "$@"; do
-  case "$arg" in
-    -i | --interface | -ap | --access-point) packages+=(tcpdump) ;;
-    *nfdump* | *nfcap*) packages+=(nfdump) ;;
-  esac
-done
-mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+mapfile -t packages < <("$DIR/scripts/packages-for-args.sh" "$@")
 
 "$DIR/scripts/bootstrap.sh" "${packages[@]}"
 # A larger young generation: flows and their strings die young instead of being copied twice.

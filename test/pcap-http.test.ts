@@ -15,8 +15,7 @@ import { parseBrowserVersion } from '../inputs/pcap/http.js';
 import { parseRequestLine, parseStatusLine, unescapeUri } from '../inputs/pcap/httpParse.js';
 import type { FlowRecord } from '../inputs/records.js';
 import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
-import { freeLoopbackPort } from './helpers/redis.js';
-import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+import { alertsLog, analyzeWithSlips, tempDir } from './helpers/slips.js';
 
 const CLIENT = '192.168.1.20';
 const SERVER = '93.184.216.34';
@@ -151,15 +150,9 @@ test('request and status lines, URIs, MIME magic and browser versions are read l
 // Through the CLI: Slips' HTTP detections on a pcap
 
 test('a pcap with an executable download and a suspicious user agent raises both Slips evidences', async (t) => {
-  const cwd = tempDir(t, 'slips-http-e2e-');
-  const input = path.join(cwd, 'download.pcap');
+  const input = path.join(tempDir(t, 'slips-http-e2e-'), 'download.pcap');
   fs.writeFileSync(input, pcapFile(tcpConversation(1_700_000_000, ends(40010, 80), downloadConversation('Mozilla/5.0 httpsend'))));
-  const port = await freeLoopbackPort();
-  t.teardown(() => killRedisServerOnPort(port));
-  const outputDir = path.join(cwd, 'out');
-  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
-  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  const alerts = alertsLog(await analyzeWithSlips(t, input));
   t.true(alerts.includes(`Download of an executable with MIME type: ['application/x-dosexec'] by ${CLIENT} from ${SERVER}.`), alerts);
   t.true(alerts.includes('Suspicious user-agent: Mozilla/5.0 httpsend while connecting to example.com/index.html'), alerts);
 });

@@ -12,8 +12,7 @@ import { openInput } from '../inputs/open.js';
 import { extractEmailAddresses } from '../inputs/pcap/smtp.js';
 import type { FlowRecord } from '../inputs/records.js';
 import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
-import { freeLoopbackPort } from './helpers/redis.js';
-import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+import { alertsLog, analyzeWithSlips, tempDir } from './helpers/slips.js';
 
 const CLIENT = '10.0.0.7';
 const SERVER = '198.51.100.25';
@@ -130,15 +129,9 @@ test('malformed SMTP-like traffic does not crash and is not SMTP without both gr
 // Through the CLI
 
 test('three rejected logins within 10 seconds in a pcap are an SMTP login brute force', async (t) => {
-  const cwd = tempDir(t, 'slips-smtp-e2e-');
-  const input = path.join(cwd, 'smtp.pcap');
+  const input = path.join(tempDir(t, 'slips-smtp-e2e-'), 'smtp.pcap');
   const pkts = [0, 1, 2].flatMap((i) => tcpConversation(1_700_000_000 + i * 3, ends(42000 + i, 25), mailSession()));
   fs.writeFileSync(input, pcapFile(pkts));
-  const port = await freeLoopbackPort();
-  t.teardown(() => killRedisServerOnPort(port));
-  const outputDir = path.join(cwd, 'out');
-  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
-  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  const alerts = alertsLog(await analyzeWithSlips(t, input));
   t.true(alerts.includes(`doing SMTP login bruteforce to ${SERVER}. 3 logins in 10 seconds.`), alerts);
 });

@@ -10,8 +10,7 @@ import { parseSoftwareVersion } from '../inputs/pcap/software.js';
 import { sshVersion } from '../inputs/pcap/ssh.js';
 import type { ConnRecord, FlowRecord, SoftwareRecord, SshRecord } from '../inputs/records.js';
 import { A, F, P, type Pkt, pcapFile, R, readCapture, S, tcpConversation, tcpFrame, zeekRows } from './helpers/packets.js';
-import { freeLoopbackPort } from './helpers/redis.js';
-import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+import { alertsLog, analyzeWithSlips, tempDir } from './helpers/slips.js';
 
 // ---------------------------------------------------------------------------------------------
 // Packet builders (Ethernet / IPv4 / TCP, classic pcap)
@@ -209,13 +208,7 @@ test('software versions and SSH versions are parsed like Zeek', (t) => {
 // End to end through the CLI (a private redis-server per run)
 
 async function runCli(t: import('ava').ExecutionContext, input: string): Promise<string> {
-  const cwd = tempDir(t, 'slips-ssh-e2e-');
-  const port = await freeLoopbackPort();
-  t.teardown(() => killRedisServerOnPort(port));
-  const outputDir = path.join(cwd, 'out');
-  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
-  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  return fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  return alertsLog(await analyzeWithSlips(t, input));
 }
 
 function bruteForcePcap(t: import('ava').ExecutionContext, sessions: number): string {

@@ -13,8 +13,7 @@ import { openInput } from '../inputs/open.js';
 import { parseCertificate } from '../inputs/pcap/x509.js';
 import type { ConnRecord, FlowRecord, SslRecord, X509Record } from '../inputs/records.js';
 import { type Message, pcapFile, readCapture, tcpConversation, zeekRows } from './helpers/packets.js';
-import { freeLoopbackPort } from './helpers/redis.js';
-import { killRedisServerOnPort, runSlips, tempDir } from './helpers/slips.js';
+import { alertsLog, analyzeWithSlips, tempDir } from './helpers/slips.js';
 
 // A self-signed P-256 certificate made for these tests with openssl (CN=evil.example, O=Evil Corp,
 // C=CZ; SAN evil.example, *.evil.example, 10.1.2.3; CA; serial 0x1234).
@@ -179,15 +178,10 @@ test('malformed TLS and DER never crash the run', async (t) => {
 // End to end through the CLI
 
 test('a self-signed certificate in a pcap raises SELF_SIGNED_CERTIFICATE', async (t) => {
-  const cwd = tempDir(t, 'slips-tls-e2e-');
-  const input = path.join(cwd, 'selfsigned.pcap');
+  const input = path.join(tempDir(t, 'slips-tls-e2e-'), 'selfsigned.pcap');
   fs.writeFileSync(input, pcapFile(tcpConversation(1_700_000_000, ENDS, tls12Handshake([SELF_SIGNED]))));
-  const port = await freeLoopbackPort();
-  t.teardown(() => killRedisServerOnPort(port));
-  const outputDir = path.join(cwd, 'out');
-  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
-  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  const alerts = fs.readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
+  const outputDir = await analyzeWithSlips(t, input);
+  const alerts = alertsLog(outputDir);
   t.true(alerts.includes(`Self-signed certificate. Destination IP: ${SERVER}. SNI: evil.example.`), alerts);
   t.true(fs.existsSync(path.join(outputDir, 'zeek_files', 'x509.log')));
 });

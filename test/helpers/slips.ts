@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { parseDocument } from 'yaml';
 import { isPidAlive, isRedisServerOnPort } from '../../core/redisServer.js';
+import { freeLoopbackPort } from './redis.js';
 
 /** The repository (tests run from dist/test/helpers). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -195,4 +196,23 @@ export async function killRedisServerOnPort(port: number): Promise<void> {
       // already gone
     }
   }
+}
+
+/**
+ * Runs ./slips.sh on one input with its own redis-server on a free port (killed at teardown if
+ * left), asserts exit code 0 and returns the run's output directory.
+ */
+export async function analyzeWithSlips(t: ExecutionContext, input: string): Promise<string> {
+  const cwd = tempDir(t, 'slips-run-');
+  const port = await freeLoopbackPort();
+  t.teardown(() => killRedisServerOnPort(port));
+  const outputDir = path.join(cwd, 'out');
+  const run = await runSlips(t, ['-e', '1', '-f', input, '-o', outputDir, '-P', String(port)], { cwd, timeoutMs: 90_000 });
+  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  return outputDir;
+}
+
+/** alerts/alerts.log of a run's output directory. */
+export function alertsLog(outputDir: string): string {
+  return readFileSync(path.join(outputDir, 'alerts', 'alerts.log'), 'utf8');
 }
