@@ -117,12 +117,13 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     reader = request.liveInterface !== undefined
       ? await openLiveCapture(request.liveInterface, sink, {
         filter: cli.pcapfilter ?? config.parameters.pcapfilter, zeekLogDir: path.join(outputDir, 'zeek_files'),
+        verifyChecksums: config.parameters.verify_checksums,
       })
       : request.stdinFormat !== undefined
       ? openStdinInput(request.stdinFormat, sink)
       : request.growing === true
         ? await openZeekFollowInput(request.inputPath, sink)
-        : await openInput(request.inputPath, sink, { zeekLogDir: path.join(outputDir, 'zeek_files') });
+        : await openInput(request.inputPath, sink, { zeekLogDir: path.join(outputDir, 'zeek_files'), verifyChecksums: config.parameters.verify_checksums });
   } catch (error) {
     printer.error('main', (error as Error).message);
     releaseSignals();

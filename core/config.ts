@@ -29,6 +29,8 @@ export interface SlipsConfig {
     store_zeek_files_in_the_output_dir: boolean;
     metadata_dir: boolean;
     pcapfilter: string;
+    /** Ours: drop packets with a bad TCP/UDP checksum (Zeek without -C); Slips' Zeek ignores them (-C). */
+    verify_checksums: boolean;
     export_labeled_flows: boolean;
     export_format: 'json' | 'tsv';
   };
@@ -94,6 +96,7 @@ export function defaultConfig(): SlipsConfig {
       store_zeek_files_in_the_output_dir: true,
       metadata_dir: true,
       pcapfilter: '',
+      verify_checksums: false,
       export_labeled_flows: false,
       export_format: 'json',
     },
@@ -306,6 +309,7 @@ export function loadConfig(file: string): SlipsConfig {
       metadata_dir: params.boolean('metadata_dir', p.metadata_dir),
       // Older Slips files disable the filter with `pcapfilter: false`.
       pcapfilter: pcapfilter === false ? '' : params.string('pcapfilter', p.pcapfilter),
+      verify_checksums: params.boolean('verify_checksums', p.verify_checksums),
       export_labeled_flows: params.boolean('export_labeled_flows', p.export_labeled_flows),
       export_format: params.choice('export_format', p.export_format, ['json', 'tsv'] as const),
     },

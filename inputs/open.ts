@@ -129,6 +129,8 @@ function emptyInput(path: string, sink: ErrorSink): FlowReader {
 export interface OpenInputOptions {
   /** Where readers that analyse packets write the Zeek logs they produce (Slips' zeek_files). */
   zeekLogDir?: string;
+  /** Packet inputs drop packets with a bad TCP/UDP checksum (config parameters.verify_checksums). */
+  verifyChecksums?: boolean;
 }
 
 /** Open the reader for a path (file or directory). Throws for missing paths and unsupported types. */
@@ -148,6 +150,9 @@ export async function openInput(path: string, sink: ErrorSink, options: OpenInpu
     case 'nfdump':
       return openNfdumpInput(path, sink);
     case 'pcap':
-      return openPcapInput(path, sink, options.zeekLogDir !== undefined ? { zeekLogDir: options.zeekLogDir } : {});
+      return openPcapInput(path, sink, {
+        verifyChecksums: options.verifyChecksums === true,
+        ...(options.zeekLogDir !== undefined ? { zeekLogDir: options.zeekLogDir } : {}),
+      });
   }
 }

@@ -134,7 +134,7 @@ export class CaptureFile {
   private constructor(
     private readonly source: ByteSource,
     readonly path: string,
-    private readonly sink: ErrorSink,
+    readonly sink: ErrorSink,
   ) {}
 
   /** Opens `path` and checks its magic; throws CaptureFormatError for anything else. */

@@ -21,6 +21,8 @@ export interface LiveCaptureOptions {
   filter?: string;
   /** Also write the Zeek logs into this directory. */
   zeekLogDir?: string;
+  /** Drop packets with a bad TCP/UDP checksum (PcapInputOptions.verifyChecksums). */
+  verifyChecksums?: boolean;
 }
 
 /** Thrown when the capture cannot start; the message is for the user. */
@@ -42,6 +44,7 @@ class LiveCapture implements FlowReader {
     private readonly iface: string,
     private readonly sink: ErrorSink,
     private readonly zeekLogDir: string | undefined,
+    private readonly verifyChecksums: boolean,
   ) {}
 
   get linesRead(): number {
@@ -62,7 +65,10 @@ class LiveCapture implements FlowReader {
       if (this.stopped) return;
       throw error;
     }
-    const options = { interfaceName: this.iface, live: true, ...(this.zeekLogDir !== undefined ? { zeekLogDir: this.zeekLogDir } : {}) };
+    const options = {
+      interfaceName: this.iface, live: true, verifyChecksums: this.verifyChecksums,
+      ...(this.zeekLogDir !== undefined ? { zeekLogDir: this.zeekLogDir } : {}),
+    };
     this.input = new PcapInput(file, options);
     try {
       yield* this.input.batches();
@@ -106,5 +112,5 @@ export async function openLiveCapture(iface: string, sink: ErrorSink, options: L
       resolve();
     });
   });
-  return new LiveCapture(tcpdump, iface, sink, options.zeekLogDir);
+  return new LiveCapture(tcpdump, iface, sink, options.zeekLogDir, options.verifyChecksums === true);
 }

@@ -22,6 +22,7 @@ import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../r
 import { type AnalyzerOutput, AnalyzerSet, connFields } from './analyzer.js';
 import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
+import { transportChecksumValid } from './checksum.js';
 import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js';
 import { Decoder, KIND_ARP, KIND_IP, PROTO_UDP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
@@ -47,6 +48,8 @@ export interface PcapInputOptions {
   interfaceName?: string;
   /** The capture is live (see the header comment). */
   live?: boolean;
+  /** Drop packets with a bad TCP/UDP checksum, as Zeek without -C (Slips runs Zeek with -C). */
+  verifyChecksums?: boolean;
 }
 
 
@@ -161,10 +164,14 @@ export class PcapInput implements FlowReader {
   private readonly logs: ZeekLogWriter | undefined;
   private readonly iface: string;
   private readonly live: boolean;
+  private readonly verifyChecksums: boolean;
+  /** Packets dropped for a bad transport checksum (verifyChecksums). */
+  private badChecksums = 0;
 
   constructor(private readonly file: CaptureFile, options: PcapInputOptions) {
     this.iface = options.interfaceName ?? 'default';
     this.live = options.live === true;
+    this.verifyChecksums = options.verifyChecksums === true;
     this.inputType = this.live ? 'interface' : 'pcap';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
     const output: AnalyzerOutput = {
@@ -208,6 +215,10 @@ export class PcapInput implements FlowReader {
     const d = this.decoder.out;
     const encap = d.ipTunnels.length === 0 ? outer : outer.concat(this.tunnels.ipLayers(d.ipTunnels, ts));
     if (d.kind === KIND_IP) {
+      if (this.verifyChecksums && !transportChecksumValid(d)) {
+        this.badChecksums += 1;
+        return;
+      }
       const conn = this.tracker.packet(d, ts, encap);
       if (conn === undefined || d.proto !== PROTO_UDP) return;
       const inner = this.tunnels.udpInner(conn, this.tracker.lastIsOrig, d, encap.length);
@@ -267,6 +278,7 @@ export class PcapInput implements FlowReader {
       const rest = this.release(true);
       if (rest.length > 0) yield rest;
     } finally {
+      if (this.badChecksums > 0) this.file.sink.warn(`${this.file.path}: skipped ${this.badChecksums} packet(s) with a bad TCP/UDP checksum (verify_checksums)`);
       this.logs?.close();
       await this.file.close();
     }

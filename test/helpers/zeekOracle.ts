@@ -30,6 +30,8 @@ export interface CompareOptions {
   ours?: (row: ZeekRow) => ZeekRow;
   /** Rewrites each row of Zeek's log before comparing. */
   expected?: (row: ZeekRow) => ZeekRow;
+  /** Read the trace dropping packets with bad TCP/UDP checksums (as Zeek without -C). */
+  verifyChecksums?: boolean;
 }
 
 export interface OracleResult {
@@ -62,18 +64,19 @@ function pcapOf(trace: string): string | undefined {
 }
 
 /** The directory of Zeek logs our reader wrote for a trace (the trace is read once per process). */
-export function analyzeTrace(trace: string): Promise<string> {
-  let pending = outputs.get(trace);
+export function analyzeTrace(trace: string, verifyChecksums = false): Promise<string> {
+  const key = verifyChecksums ? `${trace}+checksums` : trace;
+  let pending = outputs.get(key);
   if (pending === undefined) {
     pending = (async () => {
       const pcap = pcapOf(trace);
       if (pcap === undefined) throw new Error(`${trace}: no pcap`);
-      const out = path.join(work(), trace);
-      const reader = await openPcapInput(path.join(ZEEK_TRACES, trace, pcap), new CollectingErrorSink(), { zeekLogDir: out });
+      const out = path.join(work(), key);
+      const reader = await openPcapInput(path.join(ZEEK_TRACES, trace, pcap), new CollectingErrorSink(), { zeekLogDir: out, verifyChecksums });
       for await (const batch of reader.batches()) void batch;
       return out;
     })();
-    outputs.set(trace, pending);
+    outputs.set(key, pending);
   }
   return pending;
 }
@@ -169,7 +172,7 @@ function writeTsv(file: string, fields: string[], rows: ZeekRow[]): void {
 
 /** zeek-compare of our `<log>.log` against Zeek's baseline for one trace. */
 export async function compareWithZeek(trace: string, log: string, options: CompareOptions = {}): Promise<OracleResult> {
-  const out = await analyzeTrace(trace);
+  const out = await analyzeTrace(trace, options.verifyChecksums === true);
   let expected = path.join(ZEEK_TRACES, trace, options.expectedFile ?? `${log}.log`);
   const oursFile = path.join(out, `${log}.log`);
   let ours = fs.existsSync(oursFile) ? oursFile : '/dev/null';
