@@ -124,8 +124,7 @@ const DEFAULT_FIELDS: Record<string, Record<string, Expectation>> = {
   },
   ssh: { 'gre-sample': full(1), ssh: full(22), 'ssh-client-side-half-duplex': full(20), 'ssh-server-pre-banner-data': full(1), ssh_kex_curve25519: full(1) },
   tunnel: {
-    // A Tunnel::HTTP (an HTTP CONNECT), which we do not log as a tunnel.
-    'connect-with-smtp': { matched: '0/1', agreement: 0 },
+    'connect-with-smtp': full(1),
     'gre-sample': full(1),
     gtp1_gn_normal_incl_fragmentation: full(2),
     teredo: full(6),

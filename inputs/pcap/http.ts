@@ -28,6 +28,7 @@ import { filenameFromDisposition, parseRequestLine, parseStatusLine, unescapeUri
 import { LineReader, MimeMessage } from './mime.js';
 import { parseSoftwareVersion, type SoftwareTracker, type SoftwareVersion } from './software.js';
 import { TcpStream } from './stream.js';
+import { reportTunnel } from './tunnel.js';
 import { type ZeekLogSpec, zeekList, zeekString, zeekTime } from './zeekLog.js';
 
 /** Longest request/status/header line (and multipart body line) followed. */
@@ -555,6 +556,9 @@ class HttpSession implements AnalyzerSession {
       if (this.connectRequest && code === 200) {
         this.connectRequest = false;
         this.messageDone(side);
+        // Zeek logs the proxy connection as a Tunnel::HTTP (no uid, originator port 0).
+        const conn = this.conn;
+        reportTunnel(this.out, conn.iface, { uid: '', type: 'Tunnel::HTTP', origH: conn.origH, origP: 0, respH: conn.respH, respP: conn.respP }, 'Tunnel::DISCOVER', conn.tracker.now);
         this.startTunnel();
         return;
       }

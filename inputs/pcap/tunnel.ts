@@ -77,6 +77,15 @@ export interface TunnelOutput {
   log(spec: ZeekLogSpec, values: readonly ZeekValue[]): void;
 }
 
+/** A tunnel.log line and its tunnel record (`uid` '' for a tunnel without a connection uid). */
+export function reportTunnel(out: TunnelOutput, iface: string, layer: EncapLayer, action: string, ts: number): void {
+  out.log(TUNNEL_LOG, [zeekTime(ts), layer.uid === '' ? '-' : layer.uid, layer.origH, layer.origP, layer.respH, layer.respP, layer.type, action]);
+  out.record({
+    kind: 'tunnel', ts, uid: layer.uid, saddr: layer.origH, daddr: layer.respH, interface: iface,
+    source: 'pcap', sport: layer.origP, dport: layer.respP, tunnel_type: layer.type, action,
+  });
+}
+
 /** Whether a Teredo payload looks like Teredo (Zeek's detection heuristic, for any port). */
 export function looksLikeTeredo(p: Buffer): boolean {
   const len = p.length;
@@ -187,11 +196,7 @@ export class Tunnels {
   }
 
   private emit(layer: EncapLayer, action: string, ts: number): void {
-    this.out.log(TUNNEL_LOG, [zeekTime(ts), layer.uid, layer.origH, layer.origP, layer.respH, layer.respP, layer.type, action]);
-    this.out.record({
-      kind: 'tunnel', ts, uid: layer.uid, saddr: layer.origH, daddr: layer.respH, interface: this.iface,
-      source: 'pcap', sport: layer.origP, dport: layer.respP, tunnel_type: layer.type, action,
-    });
+    reportTunnel(this.out, this.iface, layer, action, ts);
   }
 
   /**
