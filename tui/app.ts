@@ -640,7 +640,7 @@ export class App {
         const alerts = await reader.alerts(sel.ip, [tw]);
         const ports = await reader.agg(sel.ip, tw, 'dport:client');
         const ips = await reader.agg(sel.ip, tw, 'daddr:client');
-        const aggCounts = ports !== undefined || ips !== undefined ? { dstIps: distinctKeys(ips), dstPorts: distinctKeys(ports) } : undefined;
+        const aggCounts = ports !== undefined || ips !== undefined ? { dstIps: aggregate(ips ?? [], 'all', 'flows', false).length, dstPorts: aggregate(ports ?? [], 'all', 'flows').length } : undefined;
         const fallback = stats.exists ? undefined : (await reader.timeline(sel.ip, tw)).items;
         return { key, stats, evidence, alerts, aggCounts, timeline: fallback };
       }
@@ -694,7 +694,7 @@ export class App {
         }
         const ports = (await reader.agg(sel.ip, tw, 'dport:client')) ?? aggFromTimeline(await reader.aggFallbackTimeline(sel.ip, tw), 'dport:client');
         const ips = (await reader.agg(sel.ip, tw, 'daddr:client')) ?? aggFromTimeline(await reader.aggFallbackTimeline(sel.ip, tw), 'daddr:client');
-        return { key, series, topPorts: aggregate(ports, 'all', 'flows'), topIps: aggregate(ips, 'all', 'flows') };
+        return { key, series, topPorts: aggregate(ports, 'all', 'flows'), topIps: aggregate(ips, 'all', 'flows', false) };
       }
     }
   }
@@ -1599,10 +1599,6 @@ function findIndex(length: number, from: number, step: number, includeCurrent: b
     if (matches(i)) return i;
   }
   return undefined;
-}
-
-function distinctKeys(items: readonly AggItem[] | undefined): number {
-  return new Set((items ?? []).map((i) => `${i.proto}/${i.key}`)).size;
 }
 
 /** `{ip}` (ours), `profile_<ip>` or a bare IP. */

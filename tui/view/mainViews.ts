@@ -242,15 +242,18 @@ export const AGG_METRICS = ['flows', 'pkts', 'bytes'] as const;
 export type AggState = (typeof AGG_STATES)[number];
 export type AggMetric = (typeof AGG_METRICS)[number];
 
-/** Merges est/notest members unless one state is chosen; sorted by the metric, largest first. */
-export function aggregate(items: readonly AggItem[], state: AggState, metric: AggMetric): AggItem[] {
+/**
+ * Merges est/notest members unless one state is chosen; sorted by the metric, largest first. One row
+ * per `proto/key`, or per key alone (`perProto` false: protocols summed too, proto left empty).
+ */
+export function aggregate(items: readonly AggItem[], state: AggState, metric: AggMetric, perProto = true): AggItem[] {
   const merged = new Map<string, AggItem>();
   for (const item of items) {
     if (state === 'est' && !item.established) continue;
     if (state === 'notest' && item.established) continue;
-    const key = `${item.proto}/${item.key}`;
+    const key = perProto ? `${item.proto}/${item.key}` : item.key;
     const old = merged.get(key);
-    if (old === undefined) merged.set(key, { ...item });
+    if (old === undefined) merged.set(key, { ...item, proto: perProto ? item.proto : '' });
     else {
       old.flows += item.flows;
       old.pkts += item.pkts;
