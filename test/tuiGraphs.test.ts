@@ -1,6 +1,7 @@
 // TUI end-to-end, graphs and ports (spec/tui.md §5.2 #7) on our core's :stats and :agg keys:
 // view 9 draws a 5-cell flows sparkline over 10.0.2.112's TWs peaking at the busiest (TW3) and
-// puts 443/tcp on top of the dst ports with the fixture's count; view 8 lists the aggregate rows
+// puts 443/tcp on top of the dst ports with the fixture's count and one row per dst IP (flows summed
+// over protocols and states); view 8 lists the aggregate rows
 // and follows `m` (dimension) and `e` (state).
 
 import test from 'ava';
@@ -54,6 +55,21 @@ test('#7 view 9 sparkline and top ports, view 8 rows follow m and e', async (t) 
   const top = regionRow(session, MAIN_PANE, portRows[0]!);
   t.regex(top, /443\/tcp|tcp\/443/i, 'top port');
   t.regex(top, new RegExp(`\\b(${topFlows}|${topPkts})\\b`), 'with the fixture count');
+
+  // Top dst IPs: one row per IP, flows summed over protocols and states. The fixture has
+  // tcp/10.0.2.1/notest (1 flow) and udp/10.0.2.1/est (12 flows): one row 10.0.2.1 with 13.
+  const ipAgg = fixture.keys['profile_10.0.2.112_timewindow3:agg:daddr:client']!.value as Record<string, string>;
+  const gatewayFlows = Object.entries(ipAgg)
+    .filter(([member]) => member.split('/')[1] === '10.0.2.1')
+    .reduce((sum, [, value]) => sum + Number(value.split(',')[0]), 0);
+  const gatewayRows = rowsMatching(session, MAIN_PANE, /\b10\.0\.2\.1\b/);
+  t.is(gatewayRows.length, 1, session.dump());
+  t.regex(regionRow(session, MAIN_PANE, gatewayRows[0]!), new RegExp(`\\s${gatewayFlows}\\s*$`), 'flows summed over tcp and udp');
+  const ipRows = rowsMatching(session, MAIN_PANE, /\b(93\.184\.216\.34|10\.0\.2\.1)\b/);
+  t.regex(regionRow(session, MAIN_PANE, ipRows[0]!), /93\.184\.216\.34/, 'the busiest IP first');
+  // View 1 counts the same way: 2 distinct dst IPs (10.0.2.1 over tcp and udp is one), 4 dst ports.
+  await session.press('1');
+  await session.waitForText(/distinct dst IPs 2 {2}dst ports 4\b/);
 
   await session.press('8');
   await session.waitForText(/8 Ports/);

@@ -30,6 +30,7 @@ test('#6 search, n, filter alerts, sort by IP on 40 profiles', async (t) => {
   const menu = await session.waitForText(/alerts/);
   await session.check(t, 'filter menu');
   t.log('filter menu:', menu.line.trim());
+  t.regex(menu.line, /Esc cancel\s*$/, 'the whole menu fits in 80 columns');
   await session.press('a');
   await session.waitForText(/FILTER/);
   await session.waitFor('only alerted IPs listed', () => (rowsMatching(session, HOSTS_PANE, IP).length === alerted.length ? true : undefined));

@@ -84,6 +84,10 @@ test('? lists every key of the keymap, with the old-key map; Esc closes it', asy
   await session.press('?');
   await session.waitFor('a help overlay', () => (session.screen().join('\n') !== before && /help/i.test(session.screen().join('\n')) ? true : undefined));
   await session.check(t, 'help shown');
+  // the overlay hides the panes entirely: no border of theirs is left beside it
+  const shown = session.screen();
+  t.regex(shown[0]!, /^┌Keys \(Esc closes\)─+┐$/, session.dump());
+  for (let y = 1; y < 21; y++) t.regex(shown[y]!, /^│[^│┌┐└┘]*│$/, session.dump());
   const help = await collectHelp(session);
   const missing = KEYMAP.filter((names) => !names.some((name) => listsKey(help, name))).map((names) => names[0]);
   t.deepEqual(missing, [], `help text:\n${help}`);
@@ -92,6 +96,18 @@ test('? lists every key of the keymap, with the old-key map; Esc closes it', asy
   await session.waitForText(/192\.168\.1\.9/);
   await session.waitFor('help closed', () => (session.screen()[HINTS_ROW(24)]!.includes('?help') ? true : undefined));
   await session.check(t, 'help closed');
+  await session.quitCleanly(t);
+});
+
+test('view L without a core child: its note is wrapped, not cut at the border', async (t) => {
+  const redis = await startFixtureRedis(t, 'core');
+  const session = await startTui(t, ['-p', String(redis.port)]);
+  await session.waitForText(/192\.168\.1\.9/);
+  await session.press('L');
+  await session.waitForText(/L Core log/);
+  await session.waitForText(/^│.*│-f\) +│$/);
+  t.regex(session.screen().join('\n'), /no core child: start one with c s \(needs --run or/);
+  await session.check(t, 'view L');
   await session.quitCleanly(t);
 });
 

@@ -1,7 +1,8 @@
 // Pure modules of the TUI: layout geometry at several sizes, text width and fitting, IP order and
 // tree sorting/filtering, decoding of Redis values (alerts plain and double-encoded, aggregates,
-// Slips time stamps), tree rows fitting their pane, the core child's argv, and the CLI split
-// between TUI flags and core flags.
+// Slips time stamps), tree rows, timeline rows, titles, notes and Detail fields fitting their pane,
+// the help overlay hiding the panes, the core child's argv, and the CLI split between TUI flags and
+// core flags.
 
 import test from 'ava';
 import { Model, compareIp, type Profile } from '../tui/data/model.js';
@@ -13,8 +14,8 @@ import { compact, fit, middleEllipsis, sparkline, textWidth } from '../tui/text.
 import { ASCII_GLYPHS, UNICODE_GLYPHS, computeLayout, tooSmallText, type Rect } from '../tui/view/layout.js';
 import { drawFrame } from '../tui/view/frame.js';
 import { flattenTree, renderProfileRow, renderTwRow } from '../tui/view/tree.js';
-import { aggregate, evidenceRows } from '../tui/view/mainViews.js';
-import { wrap } from '../tui/view/rows.js';
+import { aggregate, evidenceRows, fitTitle, timelineRows } from '../tui/view/mainViews.js';
+import { noteRow, packFields, wrap } from '../tui/view/rows.js';
 
 function overlaps(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -137,11 +138,79 @@ test('tree rows and evidence rows never exceed their pane width', (t) => {
     for (const width of [26, 32]) {
       const p = profile('2001:db8:85a3:1234:5678:8a2e:370:7334', 12.5, 3, 4, 'a-very-long-host-name.example.org');
       t.true(textWidth(renderProfileRow(p, true, width, g).map((s) => s.text).join('')) <= width);
-      t.true(textWidth(renderTwRow({ ip: p.ip, tw, last: true }, tw, 15, g, width).map((s) => s.text).join('')) <= width);
+      t.true(textWidth(renderTwRow({ ip: p.ip, tw, last: true, twNameWidth: 4 }, tw, 15, g, width).map((s) => s.text).join('')) <= width);
     }
   }
   const rows = evidenceRows([parseEvidence('e', JSON.stringify({ evidence_type: 'X'.repeat(80), description: 'word '.repeat(60), threat_level: 'high', confidence: 1, timestamp: 1 }))], true);
   for (const line of rows[0].lines(50)) t.true(textWidth(line.map((s) => s.text).join('')) <= 50);
+});
+
+const lineText = (line: ReadonlyArray<{ text: string }>): string => line.map((s) => s.text).join('');
+
+test('a TW row keeps a long TW number whole and a space between the mark and the ATL', (t) => {
+  const tw = { name: 'timewindow462542', number: 462542, start: 1665147622, alerts: 0, evidence: 277, atl: 10.7, purged: false };
+  const model = new Model();
+  model.upsert(profile('192.168.2.16', 10.7, 0, 277));
+  model.profiles.get('192.168.2.16')!.tws = [{ ...tw, name: 'timewindow9', number: 9, evidence: 9 }, tw];
+  const rows = flattenTree(model, new Set(['192.168.2.16'])).filter((r) => r.tw !== undefined);
+  t.deepEqual(rows.map((r) => r.twNameWidth), [8, 8], 'one name column per IP, as wide as TW462542');
+  for (const g of [UNICODE_GLYPHS, ASCII_GLYPHS]) {
+    const [short, long] = rows.map((r) => lineText(renderTwRow(r, r.tw!, 15, g, 26)));
+    t.true(textWidth(long!) <= 26 && textWidth(short!) <= 26, long);
+    t.regex(long!, /TW462542 277e +10\.7\/15$/, long);
+    t.regex(short!, /TW9 {6}9e +10\.7\/15$/, 'the same columns on every TW row of the IP');
+    t.is(short!.length, long!.length);
+  }
+  // on a wider tree (from 120 columns) the start time stays
+  t.regex(lineText(renderTwRow(rows[1]!, rows[1]!.tw!, 15, UNICODE_GLYPHS, 32)), /TW462542 \d\d:\d\d 277e +10\.7\/15$/);
+  // a short number with room for everything still shows ATL/threshold
+  const small = { ...tw, number: 1, evidence: 2, atl: 1.3 };
+  t.regex(lineText(renderTwRow({ ip: 'x', tw: small, last: true, twNameWidth: 4 }, small, 15, UNICODE_GLYPHS, 26)), /TW1 {2}\d\d:\d\d 2e +1\.3\/15$/);
+});
+
+test('timeline rows: a 15-character IPv4 is shown whole next to a short port; ports stay right-aligned', (t) => {
+  const entry = (daddr: string, port: string): string => JSON.stringify({ dport_name: 'DHCP', preposition: 'to', daddr, 'dport/proto': port, state: 'NotEstablished', tot: 600 });
+  const items = [parseTimeline(entry('255.255.255.255', '67/UDP'), 1700828217), parseTimeline(entry('224.0.0.252', '5355/UDP'), 1700828217), parseTimeline(entry('2001:db8:85a3::8a2e:370:7334', '5355/UDP'), 1700828217)];
+  const lines = timelineRows(items, new Set(), false).map((r) => lineText(r.lines(50)[0]!));
+  for (const line of lines) t.true(textWidth(line) <= 50, line);
+  t.regex(lines[0]!, /> 255\.255\.255\.255 +67\/UDP NotE/);
+  t.regex(lines[1]!, /> 224\.0\.0\.252 +5355\/UDP NotE/);
+  t.is(lines[0]!.indexOf('/UDP'), lines[1]!.indexOf('/UDP'), lines.join('\n'));
+  t.regex(lines[2]!, /2001:d.*7334/, 'a long IPv6 is shortened in its middle');
+  // wide mode at 80 columns (78 inside) no longer squeezes an IPv4 below the compact width
+  const wide = timelineRows([parseTimeline(entry('45.33.32.156', '443/TCP'), 1700828217)], new Set(), true).map((r) => lineText(r.lines(78)[0]!));
+  t.regex(wide[0]!, /> 45\.33\.32\.156 +443\/TCP/);
+});
+
+test('titles, notes and Detail fields fit their pane instead of being cut', (t) => {
+  const log = fitTitle('L Core log', '/work/wt/tuifix/output/kalipso_conn.log_2026-11-23_13:02:38/tui_core.log', '', 49);
+  t.true(textWidth(log) <= 49, log);
+  t.regex(log, /^L Core log \/work.*tui_core\.log$/);
+  const v6 = fitTitle('2 Timeline', '2001:db8:85a3:1234:5678:8a2e:370:7334', ' TW12 12:00-13:00', 49);
+  t.true(textWidth(v6) <= 49, v6);
+  t.regex(v6, /^2 Timeline 2001:.*7334 TW12 12:00-13:00$/);
+  t.is(fitTitle('2 Timeline', '10.0.2.15', ' TW1 00:00-01:00', 49), '2 Timeline 10.0.2.15 TW1 00:00-01:00');
+
+  const note = noteRow('n', 'no core child: start one with c s (needs --run or -f)', 'dim').lines(50).map(lineText);
+  t.deepEqual(note, ['no core child: start one with c s (needs --run or', '-f)']);
+
+  const fields = ['country -', 'AS -', 'rDNS -', 'DNS -', 'SNI -', 'TI -', 'MAC - -', 'host -'];
+  t.deepEqual(packFields(fields, 50), ['country - | AS - | rDNS - | DNS - | SNI - | TI -', 'MAC - - | host -']);
+  const packed = packFields(['score 10.70', 'flows 566', 'ev 277', 'al 0', 'since 20:49', `rDNS ${'x'.repeat(70)}`], 50);
+  for (const line of packed) t.true(textWidth(line) <= 50, line);
+  t.deepEqual(packed.slice(0, 2), ['score 10.70 | flows 566 | ev 277 | al 0', 'since 20:49']);
+  t.true(packed.join('').includes('x'.repeat(40)), 'a field longer than a line is wrapped, not dropped');
+});
+
+test('the help overlay at 80x24 covers the panes: no border of theirs is left beside it', (t) => {
+  const layout = computeLayout(80, 24)!;
+  const pane = { title: [{ text: 'T' }], lines: [], focused: false };
+  const line = [{ text: 'k'.repeat(15) }, { text: 'd'.repeat(59) }];
+  const canvas = drawFrame(layout, { tree: pane, main: pane, detail: pane, status: [], hints: [], overlay: { title: 'Keys (Esc closes)', lines: Array.from({ length: 20 }, () => line) } }, UNICODE_GLYPHS);
+  const lines = canvas.lines();
+  t.regex(lines[0]!, /^┌Keys \(Esc closes\)─+┐$/);
+  for (let y = 1; y <= 20; y++) t.regex(lines[y]!, /^│ k{15}d{59} +│$/, `row ${y}`);
+  t.regex(lines[21]!, /^└─+┘$/);
 });
 
 test('a drawn frame has every line exactly the terminal width', (t) => {

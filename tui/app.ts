@@ -22,10 +22,10 @@ import { drawFrame, type FrameContent, type PaneContent } from './view/frame.js'
 import { ASCII_GLYPHS, UNICODE_GLYPHS, computeLayout, tooSmallText, type Glyphs, type Layout } from './view/layout.js';
 import {
   AGG_DIMS, AGG_METRICS, AGG_STATES, NOT_IN_DB, VIEW_NAMES,
-  aggFromTimeline, aggRows, aggregate, alertRows, evidenceRows, flowRows, graphRows, logRows, summaryRows, timelineRows, tupleRows, twLabel,
+  aggFromTimeline, aggRows, aggregate, alertRows, evidenceRows, fitTitle, flowRows, graphRows, logRows, summaryRows, timelineRows, tupleRows, twLabel,
   type AggMetric, type AggState, type TwSeries, type ViewId,
 } from './view/mainViews.js';
-import { noteRow, wrap, type ViewRow } from './view/rows.js';
+import { noteRow, packFields, wrap, type ViewRow } from './view/rows.js';
 import { flattenTree, renderProfileRow, renderTwRow, treeRowId, type TreeRow } from './view/tree.js';
 
 export interface AppOptions {
@@ -640,7 +640,7 @@ export class App {
         const alerts = await reader.alerts(sel.ip, [tw]);
         const ports = await reader.agg(sel.ip, tw, 'dport:client');
         const ips = await reader.agg(sel.ip, tw, 'daddr:client');
-        const aggCounts = ports !== undefined || ips !== undefined ? { dstIps: distinctKeys(ips), dstPorts: distinctKeys(ports) } : undefined;
+        const aggCounts = ports !== undefined || ips !== undefined ? { dstIps: aggregate(ips ?? [], 'all', 'flows', false).length, dstPorts: aggregate(ports ?? [], 'all', 'flows').length } : undefined;
         const fallback = stats.exists ? undefined : (await reader.timeline(sel.ip, tw)).items;
         return { key, stats, evidence, alerts, aggCounts, timeline: fallback };
       }
@@ -694,7 +694,7 @@ export class App {
         }
         const ports = (await reader.agg(sel.ip, tw, 'dport:client')) ?? aggFromTimeline(await reader.aggFallbackTimeline(sel.ip, tw), 'dport:client');
         const ips = (await reader.agg(sel.ip, tw, 'daddr:client')) ?? aggFromTimeline(await reader.aggFallbackTimeline(sel.ip, tw), 'daddr:client');
-        return { key, series, topPorts: aggregate(ports, 'all', 'flows'), topIps: aggregate(ips, 'all', 'flows') };
+        return { key, series, topPorts: aggregate(ports, 'all', 'flows'), topIps: aggregate(ips, 'all', 'flows', false) };
       }
     }
   }
@@ -943,7 +943,7 @@ export class App {
       for (const line of linesOf(i)) lines.push(this.highlight(this.scrolled(line), search));
       if (i === list.index) cursor = [start, lines.length];
     }
-    return { title: [{ text: this.mainTitle() }], lines, cursor, focused: this.focus === 'main' };
+    return { title: [{ text: this.mainTitle(innerW - 1) }], lines, cursor, focused: this.focus === 'main' };
   }
 
   private scrolled(line: Segment[]): Segment[] {
@@ -979,19 +979,20 @@ export class App {
     return out;
   }
 
-  private mainTitle(): string {
+  /** The main view's title in at most width cells: a long IP or log path is shortened in its middle. */
+  private mainTitle(width: number): string {
     const name = `${this.view} ${VIEW_NAMES[this.view]}`;
-    if (this.view === 'L') return this.child !== undefined ? `${name} ${sanitize(this.child.outputDir, 60)}/tui_core.log` : name;
+    if (this.view === 'L') return this.child !== undefined ? fitTitle(name, `${sanitize(this.child.outputDir)}/tui_core.log`, '', width) : name;
     const sel = this.selection();
     if (sel === undefined) return name;
-    let where = sel.ip;
-    if ((this.view === '6' || this.view === '7') && this.evidenceAll) where += ' all TWs';
+    let where = '';
+    if ((this.view === '6' || this.view === '7') && this.evidenceAll) where = ' all TWs';
     else if (sel.tw !== undefined) {
       const tw = this.model.profiles.get(sel.ip)?.tws?.find((t) => t.name === sel.tw);
-      where += ` ${tw !== undefined ? twLabel(tw.number, tw.start, this.model.analysis.width) : sel.tw}`;
+      where = ` ${tw !== undefined ? twLabel(tw.number, tw.start, this.model.analysis.width) : sel.tw}`;
     }
     const drill = this.view === '7' && this.alertDrill !== undefined ? ` alert ${this.alertDrill.evidenceIds.length} ev` : '';
-    return `${name} ${where}${drill}`;
+    return fitTitle(name, sel.ip, `${where}${drill}`, width);
   }
 
   private detailPane(innerW: number, innerH: number): PaneContent {
@@ -1008,16 +1009,23 @@ export class App {
     const info = this.detailInfo?.ip === ip ? this.detailInfo.fields : {};
     const profile: Profile | undefined = this.model.profiles.get(ip);
     const f = (v: string | undefined): string => (v === undefined || v === '' ? '-' : sanitize(v, 64));
-    const lines: Segment[][] = [
-      [{ text: `country ${f(info.geocountry)} | AS ${f(info.asn)} | rDNS ${f(info.reverse_dns)}` }],
-      [{ text: `DNS ${f(info.DNSresolution)} | SNI ${f(info.SNI)} | TI ${f(info.threatintelligence)}` }],
-      [{ text: `MAC ${f(profile?.mac ?? info.MAC)} ${f(info.MAC_vendor)} | host ${f(profile?.host ?? info.host_name)}` }],
-      [
-        { text: profile !== undefined ? `score ${profile.score.toFixed(2)} | flows ${profile.flows} | ev ${profile.evidence} | al ${profile.alerts} | since ${hhmm(profile.firstSeen)}` : 'not a profile in this database' },
-      ],
+    const fields = [
+      `country ${f(info.geocountry)}`,
+      `AS ${f(info.asn)}`,
+      `rDNS ${f(info.reverse_dns)}`,
+      `DNS ${f(info.DNSresolution)}`,
+      `SNI ${f(info.SNI)}`,
+      `TI ${f(info.threatintelligence)}`,
+      `MAC ${f(profile?.mac ?? info.MAC)} ${f(info.MAC_vendor)}`,
+      `host ${f(profile?.host ?? info.host_name)}`,
     ];
-    void innerH;
-    return { title: [{ text: `IP ${sanitize(ip, 64)}` }], lines, focused };
+    const profileFields =
+      profile !== undefined
+        ? [`score ${profile.score.toFixed(2)}`, `flows ${profile.flows}`, `ev ${profile.evidence}`, `al ${profile.alerts}`, `since ${hhmm(profile.firstSeen)}`]
+        : ['not a profile in this database'];
+    const lines = [...packFields(fields, innerW), ...packFields(profileFields, innerW)].map((t): Segment[] => [{ text: t }]);
+    this.detailTop = Math.max(0, Math.min(this.detailTop, lines.length - innerH));
+    return { title: [{ text: `IP ${sanitize(ip, 64)}` }], lines: lines.slice(this.detailTop), focused };
   }
 
   private statusSegments(width: number): Segment[] {
@@ -1081,7 +1089,7 @@ export class App {
     }
     if (this.menu !== undefined) {
       const text = {
-        filter: ' filter: a alerts  e evidence  b blocked  h host  s score>=x  F clear  Esc cancel',
+        filter: ' filter: a alerts  e evidence  b blocked  h host  s score  F clear  Esc cancel',
         core: ' core: s start  t stop  r restart  l log  Esc cancel',
         quit: ' the core is running: s stop it and quit  d detach (leave it running)  c cancel',
       }[this.menu];
@@ -1599,10 +1607,6 @@ function findIndex(length: number, from: number, step: number, includeCurrent: b
     if (matches(i)) return i;
   }
   return undefined;
-}
-
-function distinctKeys(items: readonly AggItem[] | undefined): number {
-  return new Set((items ?? []).map((i) => `${i.proto}/${i.key}`)).size;
 }
 
 /** `{ip}` (ours), `profile_<ip>` or a bare IP. */

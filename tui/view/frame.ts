@@ -1,6 +1,6 @@
 // Draws one frame into a Canvas: the three bordered panes (title in the top border, focused pane
 // highlighted), their visible lines, the status and hints rows, and an optional centred overlay
-// (help, menus). Pure: the App hands in what to show; nothing here reads Redis.
+// (help), never leaving a sliver of the panes' borders beside it. Pure: the App hands in what to show; nothing here reads Redis.
 
 import { textWidth } from '../text.js';
 import { Canvas, type Segment, type Style } from './canvas.js';
@@ -76,7 +76,8 @@ export function drawFrame(layout: Layout, content: FrameContent, g: Glyphs): Can
 
 function drawOverlay(canvas: Canvas, layout: Layout, overlay: Overlay, g: Glyphs): void {
   const widest = Math.max(textWidth(overlay.title) + 2, ...overlay.lines.map((l) => textWidth(l.map((s) => s.text).join(''))));
-  const w = Math.min(layout.width - 2, widest + 4);
+  // an overlay that would leave a strip of the panes' borders beside it takes the full width
+  const w = widest + 4 > layout.width - 4 ? layout.width : widest + 4;
   const h = Math.min(layout.height - 2, overlay.lines.length + 2);
   const rect = { x: Math.floor((layout.width - w) / 2), y: Math.max(0, Math.floor((layout.height - 2 - h) / 2)), w, h };
   canvas.fill(rect.x, rect.y, rect.w, rect.h);

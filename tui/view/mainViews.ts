@@ -55,14 +55,21 @@ export function timelineRows(items: readonly TimelineItem[], expanded: ReadonlyS
     const dns = sanitize(item.dns === '????' ? '' : item.dns, 128);
     const text = `${hhmmss(item.time)} ${name} ${peer} ${port} ${state} ${info} ${dns} ${warning}`;
     const render = (width: number): Segment[] => {
-      const fixed = 8 + 1 + 5 + 1 + 1 + 1 + 1 + 8 + 1 + 4 + 1 + 5;
-      const peerWidth = Math.max(9, Math.min(39, width - fixed - (wide ? 40 : 0)));
+      // time, name, direction, [peer ... port], state, bytes; wide: sent, recv, dur, DNS, warnings
+      const fixed = 8 + 1 + 5 + 1 + 1 + 1 + 1 + 4 + 1 + 5;
+      const wideColumns = 1 + 5 + 1 + 5 + 1 + 7 + 1 + 14;
+      // the peer (left) and the dport/proto (right) share one field, so a short port leaves its room
+      // to a long peer: 255.255.255.255 with 67/UDP fits where the peer alone gets 13 columns
+      // (never less than at 80 columns; wide mode scrolls sideways for what does not fit)
+      const shared = Math.max(13 + 1 + 8, Math.min(39 + 1 + 8, width - fixed - (wide ? wideColumns : 0)));
+      const portText = textWidth(port) > 12 ? fit(port, 12) : port;
+      const peerRoom = shared - 1 - textWidth(portText);
       const segments: Segment[] = [
         { text: `${hhmmss(item.time)} `, style: 'dim' },
         { text: `${fit(name, 5, 'left', false)} ` },
         { text: `${item.outgoing ? '>' : '<'} `, style: 'dim' },
-        { text: `${fit(middleEllipsis(peer, peerWidth), peerWidth)} ` },
-        { text: `${fit(port, 8, 'right')} ` },
+        { text: `${fit(middleEllipsis(peer, peerRoom), peerRoom)} ` },
+        { text: `${portText} ` },
         { text: `${fit(state, 4)} `, style: state === 'Est' ? 'good' : 'dim' },
         { text: fit(compact(item.total), 5, 'right') },
       ];
@@ -242,15 +249,18 @@ export const AGG_METRICS = ['flows', 'pkts', 'bytes'] as const;
 export type AggState = (typeof AGG_STATES)[number];
 export type AggMetric = (typeof AGG_METRICS)[number];
 
-/** Merges est/notest members unless one state is chosen; sorted by the metric, largest first. */
-export function aggregate(items: readonly AggItem[], state: AggState, metric: AggMetric): AggItem[] {
+/**
+ * Merges est/notest members unless one state is chosen; sorted by the metric, largest first. One row
+ * per `proto/key`, or per key alone (`perProto` false: protocols summed too, proto left empty).
+ */
+export function aggregate(items: readonly AggItem[], state: AggState, metric: AggMetric, perProto = true): AggItem[] {
   const merged = new Map<string, AggItem>();
   for (const item of items) {
     if (state === 'est' && !item.established) continue;
     if (state === 'notest' && item.established) continue;
-    const key = `${item.proto}/${item.key}`;
+    const key = perProto ? `${item.proto}/${item.key}` : item.key;
     const old = merged.get(key);
-    if (old === undefined) merged.set(key, { ...item });
+    if (old === undefined) merged.set(key, { ...item, proto: perProto ? item.proto : '' });
     else {
       old.flows += item.flows;
       old.pkts += item.pkts;
@@ -343,6 +353,13 @@ export function logRows(lines: readonly string[]): ViewRow[] {
     const text = sanitize(line.replace(/\t/g, ' '), 1024);
     return { id: `l${index}`, text, lines: (width: number) => wrap(text, width).map((l): Segment[] => [{ text: l }]) };
   });
+}
+
+/** `<head> <middle><tail>` in at most width cells; only middle (an IP, a path) is shortened, in its middle. */
+export function fitTitle(head: string, middle: string, tail: string, width: number): string {
+  const room = width - textWidth(head) - 1 - textWidth(tail);
+  const title = `${head} ${room >= textWidth(middle) ? middle : middleEllipsis(middle, Math.max(3, room))}${tail}`;
+  return textWidth(title) <= width ? title : fit(title, Math.max(0, width));
 }
 
 export function twLabel(number: number, start: number, width: number): string {

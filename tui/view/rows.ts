@@ -1,8 +1,8 @@
 // The row model shared by every main view: a row has an id (selection survives reloads), a plain
 // text for search and filter, and renders to one or more lines of styled segments at a given width.
-// Also word wrapping, used for long evidence descriptions.
+// Also word wrapping (long evidence descriptions, notes) and packing of ` | `-separated fields.
 
-import { charWidth } from '../text.js';
+import { charWidth, textWidth } from '../text.js';
 import type { Segment } from './canvas.js';
 
 export interface ViewRow {
@@ -23,9 +23,9 @@ export function lineRow(id: string, text: string, render: (width: number) => Seg
   return { id, text, lines: (width) => [render(width)], ...extra };
 }
 
-/** A non-data line (headers, notes, summary lines). */
+/** A non-data row (headers, notes, summary lines), wrapped at spaces to the pane width. */
 export function noteRow(id: string, text: string, style: Segment['style'] = 'plain'): ViewRow {
-  return lineRow(id, text, () => [{ text, style }]);
+  return { id, text, lines: (width) => wrap(text, width).map((line): Segment[] => [{ text: line, style }]) };
 }
 
 /** Breaks text into lines of at most `width` cells, at spaces when possible. */
@@ -60,5 +60,24 @@ export function wrap(text: string, width: number): string[] {
     }
   }
   if (line.trim() !== '' || lines.length === 0) lines.push(line.trimEnd());
+  return lines;
+}
+
+/** Fields joined by ` | ` into lines of at most width cells; a field wider than a line is wrapped. */
+export function packFields(fields: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const field of fields) {
+    const joined = line === '' ? field : `${line} | ${field}`;
+    if (textWidth(joined) <= width) {
+      line = joined;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    const pieces = wrap(field, width);
+    lines.push(...pieces.slice(0, -1));
+    line = pieces[pieces.length - 1] ?? '';
+  }
+  if (line !== '') lines.push(line);
   return lines;
 }

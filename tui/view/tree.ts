@@ -12,6 +12,8 @@ export interface TreeRow {
   ip: string;
   tw: TwInfo | undefined;
   last: boolean;
+  /** Width of the widest `TW<n>` among the IP's windows (at least 4), so its TW rows line up. */
+  twNameWidth: number;
 }
 
 export function treeRowId(row: { ip: string; tw: TwInfo | string | undefined }): string {
@@ -22,10 +24,11 @@ export function treeRowId(row: { ip: string; tw: TwInfo | string | undefined }):
 export function flattenTree(model: Model, expanded: ReadonlySet<string>): TreeRow[] {
   const rows: TreeRow[] = [];
   for (const ip of model.orderedIps()) {
-    rows.push({ ip, tw: undefined, last: false });
+    rows.push({ ip, tw: undefined, last: false, twNameWidth: 0 });
     if (!expanded.has(ip)) continue;
     const tws = model.profiles.get(ip)?.tws ?? [];
-    tws.forEach((tw, i) => rows.push({ ip, tw, last: i === tws.length - 1 }));
+    const twNameWidth = tws.reduce((w, tw) => Math.max(w, `TW${tw.number}`.length), 4);
+    tws.forEach((tw, i) => rows.push({ ip, tw, last: i === tws.length - 1, twNameWidth }));
   }
   return rows;
 }
@@ -49,20 +52,41 @@ export function renderProfileRow(p: Profile, expanded: boolean, width: number, g
   return segments;
 }
 
+/**
+ * `  ├─TW<n> HH:MM <mark> <ATL>/<threshold>`: the TW number is never cut (the column is as wide as
+ * the IP's widest). When the IP's TW numbers are too long for the start time, a 4-cell mark and a
+ * 4-cell ATL, its rows drop the time (the main view's title has it). The ATL is right-aligned after
+ * at least one space, without `/<threshold>` when the row is too narrow for both.
+ */
 export function renderTwRow(row: TreeRow, tw: TwInfo, threshold: number, g: Glyphs, width: number): Segment[] {
   const branch = row.last ? g.lastBranch : g.branch;
   const name = `TW${tw.number}`;
-  const time = hhmm(tw.start);
-  const segments: Segment[] = [{ text: `  ${branch}`, style: 'dim' }, { text: fit(name, 4) }, { text: ` ${time} ` }];
+  const nameWidth = Math.max(row.twNameWidth, name.length);
+  const prefix = 2 + textWidth(branch);
+  const withTime = prefix + nameWidth + 6 + 1 + 4 + 1 + 4 <= width;
+  const segments: Segment[] = [{ text: `  ${branch}`, style: 'dim' }, { text: fit(name, nameWidth) }, { text: withTime ? ` ${hhmm(tw.start)} ` : ' ' }];
   if (tw.purged) {
     segments.push({ text: 'purged', style: 'dim' });
-    return segments;
+    return fitSegments(segments, width);
   }
-  if (tw.alerts > 0) segments.push({ text: fit(g.alert, 4), style: 'alert' });
-  else if (tw.evidence > 0) segments.push({ text: fit(`${tw.evidence}e`, 4), style: 'warn' });
-  else segments.push({ text: '    ' });
-  const atl = `${formatLevel(tw.atl)}/${formatLevel(threshold)}`;
-  const used = 2 + textWidth(branch) + 4 + 1 + textWidth(time) + 1 + 4;
-  segments.push({ text: fit(atl, Math.max(0, width - used), 'right'), style: tw.atl >= threshold ? 'alert' : 'dim' });
-  return segments;
+  const mark = tw.alerts > 0 ? g.alert : tw.evidence > 0 ? `${tw.evidence}e` : '';
+  segments.push({ text: fit(mark, Math.max(3, textWidth(mark))), style: tw.alerts > 0 ? 'alert' : 'warn' });
+  const room = width - segments.reduce((w, s) => w + textWidth(s.text), 0) - 1;
+  const full = `${formatLevel(tw.atl)}/${formatLevel(threshold)}`;
+  const atl = textWidth(full) <= room ? full : formatLevel(tw.atl);
+  if (room > 0) segments.push({ text: ` ${fit(atl, room, 'right')}`, style: tw.atl >= threshold ? 'alert' : 'dim' });
+  return fitSegments(segments, width);
+}
+
+/** Segments clipped to width cells in total. */
+function fitSegments(segments: readonly Segment[], width: number): Segment[] {
+  const out: Segment[] = [];
+  let left = width;
+  for (const s of segments) {
+    if (left <= 0) break;
+    const w = textWidth(s.text);
+    out.push(w <= left ? s : { ...s, text: fit(s.text, left) });
+    left -= Math.min(w, left);
+  }
+  return out;
 }
