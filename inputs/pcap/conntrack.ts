@@ -265,53 +265,93 @@ const T_DELETE = 3;
 const T_RESET = 4;
 const T_DNS = 5;
 
-interface Timer {
-  t: number;
-  conn: TrackedConn;
-  kind: number;
-  gen: number;
-}
-
-/** Binary min-heap of timers by time. */
+/**
+ * Binary min-heap of timers by time. The heap holds slot numbers with their times side by side
+ * in typed arrays (no object per timer, comparisons on contiguous memory); a slot holds the
+ * timer's connection, kind and generation until it is popped, then goes back to the free list.
+ */
 class TimerQueue {
-  private readonly heap: Timer[] = [];
+  private times = new Float64Array(1024);
+  private slots = new Int32Array(1024);
+  private size = 0;
+  private readonly conns: (TrackedConn | undefined)[] = [];
+  private kinds = new Uint8Array(1024);
+  private gens = new Int32Array(1024);
+  private readonly free: number[] = [];
+  /** The popped timer (valid until the next pop). */
+  conn: TrackedConn | undefined;
+  kind = 0;
+  gen = 0;
 
-  push(timer: Timer): void {
-    const h = this.heap;
-    h.push(timer);
-    let i = h.length - 1;
+  push(t: number, conn: TrackedConn, kind: number, gen: number): void {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.conns.length;
+      this.conns.push(conn);
+      if (slot >= this.kinds.length) {
+        this.kinds = grow(this.kinds, new Uint8Array(slot * 2));
+        this.gens = grow(this.gens, new Int32Array(slot * 2));
+      }
+    } else this.conns[slot] = conn;
+    this.kinds[slot] = kind;
+    this.gens[slot] = gen;
+    if (this.size === this.times.length) {
+      this.times = grow(this.times, new Float64Array(this.size * 2));
+      this.slots = grow(this.slots, new Int32Array(this.size * 2));
+    }
+    const times = this.times;
+    const slots = this.slots;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (h[parent]!.t <= timer.t) break;
-      h[i] = h[parent]!;
+      if (times[parent]! <= t) break;
+      times[i] = times[parent]!;
+      slots[i] = slots[parent]!;
       i = parent;
     }
-    h[i] = timer;
+    times[i] = t;
+    slots[i] = slot;
   }
 
-  peek(): Timer | undefined {
-    return this.heap[0];
+  /** Time of the next timer (Infinity when none). */
+  peekTime(): number {
+    return this.size > 0 ? this.times[0]! : Infinity;
   }
 
-  pop(): Timer | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
+  /** Removes the next timer into conn / kind / gen. */
+  pop(): void {
+    const times = this.times;
+    const slots = this.slots;
+    const top = slots[0]!;
+    this.conn = this.conns[top];
+    this.kind = this.kinds[top]!;
+    this.gen = this.gens[top]!;
+    this.conns[top] = undefined;
+    this.free.push(top);
+    const n = --this.size;
+    if (n === 0) return;
+    const lastT = times[n]!;
+    const lastSlot = slots[n]!;
     let i = 0;
-    const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && h[r]!.t < h[l]!.t ? r : l;
-      if (h[c]!.t >= last.t) break;
-      h[i] = h[c]!;
+      const c = r < n && times[r]! < times[l]! ? r : l;
+      if (times[c]! >= lastT) break;
+      times[i] = times[c]!;
+      slots[i] = slots[c]!;
       i = c;
     }
-    h[i] = last;
-    return top;
+    times[i] = lastT;
+    slots[i] = lastSlot;
   }
+}
+
+/** `bigger` holding a copy of `small` at its start. */
+function grow<T extends Float64Array | Int32Array | Uint8Array>(small: T, bigger: T): T {
+  bigger.set(small);
+  return bigger;
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -372,9 +412,10 @@ export class ConnTracker {
   advance(t: number): void {
     if (t > this.now) this.now = t;
     const now = this.now;
-    for (let top = this.timers.peek(); top !== undefined && top.t <= now; top = this.timers.peek()) {
-      this.timers.pop();
-      this.fire(top, now);
+    const timers = this.timers;
+    while (timers.peekTime() <= now) {
+      timers.pop();
+      this.fire(timers.conn!, timers.kind, timers.gen, now);
     }
   }
 
@@ -512,11 +553,11 @@ export class ConnTracker {
     if (timeout === conn.inactivityTimeout) return;
     conn.inactivityGen += 1;
     conn.inactivityTimeout = timeout;
-    this.timers.push({ t: conn.lastTime + timeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+    this.timers.push(conn.lastTime + timeout, conn, T_INACTIVITY, conn.inactivityGen);
   }
 
   private addTimer(conn: TrackedConn, kind: number, t: number): void {
-    this.timers.push({ t, conn, kind, gen: conn.analyzerGen });
+    this.timers.push(t, conn, kind, conn.analyzerGen);
   }
 
   /** Zeek's analyzer CancelTimers(): drops the pending TCP timers (not the inactivity one). */
@@ -524,18 +565,17 @@ export class ConnTracker {
     conn.analyzerGen += 1;
   }
 
-  private fire(timer: Timer, t: number): void {
-    const conn = timer.conn;
+  private fire(conn: TrackedConn, kind: number, gen: number, t: number): void {
     if (conn.removed) return;
-    if (timer.kind === T_INACTIVITY) {
-      if (timer.gen !== conn.inactivityGen) return;
+    if (kind === T_INACTIVITY) {
+      if (gen !== conn.inactivityGen) return;
       if (conn.lastTime + conn.inactivityTimeout <= t) this.remove(conn);
-      else this.timers.push({ t: conn.lastTime + conn.inactivityTimeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+      else this.timers.push(conn.lastTime + conn.inactivityTimeout, conn, T_INACTIVITY, conn.inactivityGen);
       return;
     }
-    if (timer.gen !== conn.analyzerGen) return;
+    if (gen !== conn.analyzerGen) return;
     const { orig, resp } = conn;
-    switch (timer.kind) {
+    switch (kind) {
       case T_ATTEMPT:
         if (!conn.isActive) return;
         if ((orig.state === SYN_SENT || orig.state === SYN_ACK_SENT) && resp.state === INACTIVE) {
