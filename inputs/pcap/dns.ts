@@ -156,7 +156,7 @@ class TcpFraming {
       if (this.message === undefined) {
         this.lengthBytes.push(bytes[i++]!);
         if (this.lengthBytes.length < 2) continue;
-        this.message = Buffer.alloc((this.lengthBytes[0]! << 8) | this.lengthBytes[1]!);
+        this.message = Buffer.allocUnsafe((this.lengthBytes[0]! << 8) | this.lengthBytes[1]!);
         this.lengthBytes = [];
         this.filled = 0;
       }

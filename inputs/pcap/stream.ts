@@ -5,6 +5,9 @@
 // end), the hole is given up: its size is passed to `onGap` and delivery resumes after it, as
 // Zeek's reassembler reports a content gap.
 
+/** A shared empty buffer (zero length: nothing in it can change). */
+export const NO_BYTES: Buffer = Buffer.alloc(0);
+
 /** Bytes waiting beyond a hole before it is given up (Zeek buffers more; a capture rarely needs it). */
 const DEFAULT_MAX_PENDING = 256 * 1024;
 
@@ -38,7 +41,7 @@ export class TcpStream {
     const end = seq + bytes.length;
     if (end <= this.next) return;
     if (seq <= this.next) {
-      this.deliver(bytes.subarray(this.next - seq), end);
+      this.deliver(seq === this.next ? bytes : bytes.subarray(this.next - seq), end);
       this.drain();
       return;
     }
