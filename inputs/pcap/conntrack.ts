@@ -24,6 +24,7 @@
 // 'X' history letter), and `packet()` returns the connection so that a UDP tunnel can be opened.
 
 import type { AnalyzerSession } from './analyzer.js';
+import { type ConnKey, ConnTable } from './connTable.js';
 import type { EncapLayer, UdpTunnelState } from './tunnel.js';
 import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
 
@@ -208,7 +209,7 @@ function relativeSeq(ep: Endpoint, cur: number, last: number, wraps: number): { 
 
 export interface TrackedConn {
   readonly tracker: ConnTracker;
-  key: string;
+  key: ConnKey;
   uid: string;
   ts: number;
   lastTime: number;
@@ -370,7 +371,7 @@ export interface ConnTrackerOptions {
 }
 
 export class ConnTracker {
-  private readonly conns = new Map<string, TrackedConn>();
+  private readonly conns = new ConnTable<TrackedConn>();
   private readonly timers = new TimerQueue();
   private readonly onConn: (finished: FinishedConn) => void;
   private readonly onPayload: ((conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void) | undefined;
@@ -384,6 +385,12 @@ export class ConnTracker {
   private encap: readonly EncapLayer[] = NO_ENCAP;
   /** Latest packet time seen (network time). */
   now = 0;
+  /** The key of the latest lookup(). */
+  private kProto = 0;
+  private kA = '';
+  private kPa = 0;
+  private kB = '';
+  private kPb = 0;
   /** Direction of the last packet given to packet(), relative to the connection it returned. */
   lastIsOrig = true;
 
@@ -404,7 +411,7 @@ export class ConnTracker {
 
   /** Start time of the oldest live connection (Infinity when none): Map order is creation order. */
   oldestLiveStart(): number {
-    for (const conn of this.conns.values()) return conn.ts;
+    for (const conn of this.conns.entries()) return conn.ts;
     return Infinity;
   }
 
@@ -421,7 +428,7 @@ export class ConnTracker {
 
   /** Ends every connection (end of input), in start-time order. */
   flush(): void {
-    const live = [...this.conns.values()].sort((a, b) => a.ts - b.ts);
+    const live = [...this.conns.entries()].sort((a, b) => a.ts - b.ts);
     for (const conn of live) this.remove(conn);
   }
 
@@ -464,7 +471,31 @@ export class ConnTracker {
     return out;
   }
 
-  private create(key: string, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
+  /**
+   * The connection of key (proto, a|pa, b|pb); a direction-less key is put in a canonical order
+   * first (`ordered` false). The key looked up stays in lookupKey() for create().
+   */
+  private lookup(proto: number, a: string, pa: number, b: string, pb: number, ordered: boolean): TrackedConn | undefined {
+    if (!ordered && (a > b || (a === b && pa > pb))) {
+      this.kA = b;
+      this.kPa = pb;
+      this.kB = a;
+      this.kPb = pa;
+    } else {
+      this.kA = a;
+      this.kPa = pa;
+      this.kB = b;
+      this.kPb = pb;
+    }
+    this.kProto = proto;
+    return this.conns.get(proto, this.kA, this.kPa, this.kB, this.kPb);
+  }
+
+  private lookupKey(): ConnKey {
+    return { proto: this.kProto, a: this.kA, pa: this.kPa, b: this.kB, pb: this.kPb };
+  }
+
+  private create(key: ConnKey, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
     const frame = d.frame;
     const srcMac = d.srcMacOff >= 0 ? macString(frame, d.srcMacOff) : '';
     const dstMac = d.dstMacOff >= 0 ? macString(frame, d.dstMacOff) : '';
@@ -499,7 +530,7 @@ export class ConnTracker {
       tunnelChanges: 0,
       udpTunnel: undefined,
     };
-    this.conns.set(key, conn);
+    this.conns.add(conn);
     if (this.encap.length > 0) {
       conn.tunnelParents.push(this.encap[this.encap.length - 1]!.uid);
       this.onEncap?.(conn, this.encap);
@@ -526,7 +557,7 @@ export class ConnTracker {
   private remove(conn: TrackedConn): void {
     if (conn.removed) return;
     conn.removed = true;
-    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
+    this.conns.delete(conn);
     const duration = conn.lastTime - conn.ts;
     let proto: FinishedConn['proto'];
     let origBytes: number;
@@ -647,12 +678,6 @@ export class ConnTracker {
   // -------------------------------------------------------------------------------------------
   // TCP
 
-  private tcpKey(d: Decoded): string {
-    const a = `${d.src}|${d.sport}`;
-    const b = `${d.dst}|${d.dport}`;
-    return a < b ? `6|${a}|${b}` : `6|${b}|${a}`;
-  }
-
   /** Zeek's TCPSessionAdapter::IsReuse: a SYN that starts a new connection on this tuple. */
   private isReuse(conn: TrackedConn, flags: number, seq: number): boolean {
     if ((flags & TH_SYN) === 0) return false;
@@ -669,9 +694,8 @@ export class ConnTracker {
   }
 
   private tcpPacket(d: Decoded, ts: number): TrackedConn {
-    const key = this.tcpKey(d);
     const flags = d.tcpFlags;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(PROTO_TCP, d.src, d.sport, d.dst, d.dport, false);
     if (conn !== undefined && this.isReuse(conn, flags, d.seq)) {
       this.remove(conn);
       conn = undefined;
@@ -683,7 +707,7 @@ export class ConnTracker {
           flip = LIKELY_TCP_SERVER_PORTS.has(d.dport) ? (flags & TH_SYN) === 0 && d.sport < d.dport : true;
         }
       }
-      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      conn = this.create(this.lookupKey(), d, ts, flip, d.sport, d.dport);
       this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
       this.addTimer(conn, T_EXPIRE, ts + TCP_SYN_TIMEOUT);
     }
@@ -958,13 +982,10 @@ export class ConnTracker {
   // UDP and ICMP
 
   private udpPacket(d: Decoded, ts: number): TrackedConn {
-    const a = `${d.src}|${d.sport}`;
-    const b = `${d.dst}|${d.dport}`;
-    const key = a < b ? `17|${a}|${b}` : `17|${b}|${a}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(PROTO_UDP, d.src, d.sport, d.dst, d.dport, false);
     if (conn === undefined) {
       const flip = LIKELY_UDP_SERVER_PORTS.has(d.sport) && !LIKELY_UDP_SERVER_PORTS.has(d.dport) && !isBroadcastOrMulticast(d.dst);
-      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      conn = this.create(this.lookupKey(), d, ts, flip, d.sport, d.dport);
       this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
       if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + this.dnsSessionTimeout);
     }
@@ -988,12 +1009,9 @@ export class ConnTracker {
     const counterpart = v6 ? icmp6Counterpart(type) : icmp4Counterpart(type);
     const oneWay = counterpart < 0;
     const dport = oneWay ? d.icmpCode : counterpart;
-    const a = `${d.src}|${type}`;
-    const b = `${d.dst}|${dport}`;
-    const key = oneWay || a < b ? `${d.proto}|${a}|${b}` : `${d.proto}|${b}|${a}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(d.proto, d.src, type, d.dst, dport, oneWay);
     if (conn === undefined) {
-      conn = this.create(key, d, ts, false, type, dport);
+      conn = this.create(this.lookupKey(), d, ts, false, type, dport);
       this.setInactivity(conn, ICMP_INACTIVITY_TIMEOUT);
     }
     const isOrig = d.src === conn.origH && type === conn.origP;
@@ -1014,10 +1032,9 @@ export class ConnTracker {
    * addresses, ports 0, no payload analysis, counted by packets and IP bytes only.
    */
   private unknownTransportPacket(d: Decoded, ts: number): TrackedConn {
-    const key = d.src < d.dst ? `${d.proto}|${d.src}|${d.dst}` : `${d.proto}|${d.dst}|${d.src}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(d.proto, d.src, 0, d.dst, 0, false);
     if (conn === undefined) {
-      conn = this.create(key, d, ts, false, 0, 0);
+      conn = this.create(this.lookupKey(), d, ts, false, 0, 0);
       this.setInactivity(conn, UNKNOWN_IP_INACTIVITY_TIMEOUT);
     }
     const isOrig = d.src === conn.origH;
