@@ -105,33 +105,20 @@ export function ipv4String(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-/** Recently seen IPv4 address texts by their upper and lower 16 bits (small integers: cheap keys). */
-const ipv4Texts = new Map<number, Map<number, string>>();
-let ipv4TextCount = 0;
-/** Most address texts kept; the cache starts over beyond it. */
-const MAX_IPV4_TEXTS = 1 << 17;
+/** Recently made IPv4 address texts, in a direct-mapped cache: a hash of the address picks the slot. */
+const IPV4_CACHE_BITS = 17;
+const ipv4CacheAddrs = new Int32Array(1 << IPV4_CACHE_BITS);
+const ipv4CacheTexts = new Array<string>(1 << IPV4_CACHE_BITS).fill('');
 
 /** ipv4String without making a new string for an address seen lately (the hot path's case). */
 function ipv4Text(buf: Buffer, off: number): string {
-  const hi = (buf[off]! << 8) | buf[off + 1]!;
-  const lo = (buf[off + 2]! << 8) | buf[off + 3]!;
-  let byLow = ipv4Texts.get(hi);
-  if (byLow === undefined) {
-    byLow = new Map();
-    ipv4Texts.set(hi, byLow);
-  }
-  let text = byLow.get(lo);
-  if (text === undefined) {
-    if (ipv4TextCount >= MAX_IPV4_TEXTS) {
-      ipv4Texts.clear();
-      ipv4TextCount = 0;
-      byLow = new Map();
-      ipv4Texts.set(hi, byLow);
-    }
-    text = ipv4String(buf, off);
-    byLow.set(lo, text);
-    ipv4TextCount += 1;
-  }
+  const addr = (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
+  const slot = Math.imul(addr, 0x9e3779b1) >>> (32 - IPV4_CACHE_BITS);
+  const cached = ipv4CacheTexts[slot]!;
+  if (ipv4CacheAddrs[slot] === addr && cached !== '') return cached;
+  const text = ipv4String(buf, off);
+  ipv4CacheAddrs[slot] = addr;
+  ipv4CacheTexts[slot] = text;
   return text;
 }
 
