@@ -25,6 +25,7 @@
 
 import type { AnalyzerSession } from './analyzer.js';
 import { type ConnKey, ConnTable } from './connTable.js';
+import { ZeekIds } from './zeekIds.js';
 import type { EncapLayer, UdpTunnelState } from './tunnel.js';
 import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
 
@@ -355,8 +356,6 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(small: T, bigger
   return bigger;
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
 export interface ConnTrackerOptions {
   /** Called for every connection when it ends. */
   onConn: (finished: FinishedConn) => void;
@@ -380,7 +379,7 @@ export class ConnTracker {
   private readonly resetDelay: number;
   private readonly dnsSessionTimeout: number;
   private readonly onEncap: ((conn: TrackedConn, encap: readonly EncapLayer[]) => void) | undefined;
-  private uidState = 0x2545f491;
+  private readonly uids = new ZeekIds('C', 0x2545f491);
   /** Encapsulation of the packet being processed. */
   private encap: readonly EncapLayer[] = NO_ENCAP;
   /** Latest packet time seen (network time). */
@@ -454,21 +453,7 @@ export class ConnTracker {
 
   /** A fresh Zeek-style uid ('C' + base62), deterministic per run (also used for IP tunnels). */
   newUid(): string {
-    // xorshift32, three words -> 'C' + base62 (deterministic per run).
-    let out = 'C';
-    for (let w = 0; w < 3; w++) {
-      let x = this.uidState;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.uidState = x >>> 0;
-      let v = this.uidState;
-      for (let i = 0; i < 6 && (v > 0 || i < 5); i++) {
-        out += BASE62[v % 62];
-        v = Math.floor(v / 62);
-      }
-    }
-    return out;
+    return this.uids.next();
   }
 
   /**
@@ -497,8 +482,8 @@ export class ConnTracker {
 
   private create(key: ConnKey, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
     const frame = d.frame;
-    const srcMac = d.srcMacOff >= 0 ? macString(frame, d.srcMacOff) : '';
-    const dstMac = d.dstMacOff >= 0 ? macString(frame, d.dstMacOff) : '';
+    const srcMac = d.srcMacOff >= 0 ? macText(frame, d.srcMacOff) : '';
+    const dstMac = d.dstMacOff >= 0 ? macText(frame, d.dstMacOff) : '';
     const conn: TrackedConn = {
       tracker: this,
       key,
@@ -1052,6 +1037,26 @@ export class ConnTracker {
     const end = Math.min(d.payloadOff + len, d.data.length);
     if (end > d.payloadOff) this.onPayload(conn, isOrig, 0, d.data.subarray(d.payloadOff, end));
   }
+}
+
+/** Recently made MAC address texts, in a direct-mapped cache: a hash of the address picks the slot. */
+const MAC_CACHE_BITS = 12;
+const macCacheHigh = new Int32Array(1 << MAC_CACHE_BITS);
+const macCacheLow = new Int32Array(1 << MAC_CACHE_BITS);
+const macCacheTexts = new Array<string>(1 << MAC_CACHE_BITS).fill('');
+
+/** macString without making a new string for an address seen lately (few MACs make most connections). */
+function macText(frame: Buffer, off: number): string {
+  const high = (frame[off]! << 8) | frame[off + 1]!;
+  const low = (frame[off + 2]! << 24) | (frame[off + 3]! << 16) | (frame[off + 4]! << 8) | frame[off + 5]!;
+  const slot = Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> (32 - MAC_CACHE_BITS);
+  const cached = macCacheTexts[slot]!;
+  if (cached !== '' && macCacheLow[slot] === low && macCacheHigh[slot] === high) return cached;
+  const text = macString(frame, off);
+  macCacheHigh[slot] = high;
+  macCacheLow[slot] = low;
+  macCacheTexts[slot] = text;
+  return text;
 }
 
 function isIcmp(ipProto: number): boolean {
