@@ -523,7 +523,7 @@ class HttpSession implements AnalyzerSession {
       else if (name === 'ORIGIN') txn.origin = value;
       else if (name === 'USER-AGENT') {
         txn.userAgent = value;
-        this.software.report({ conn: this.conn, isOrig: true, type: 'HTTP::BROWSER', unparsed: value, version: parseBrowserVersion(value), browser: true });
+        this.software.report({ conn: this.conn, isOrig: true, type: 'HTTP::BROWSER', unparsed: value, parse: parseBrowserVersion, browser: true });
       } else if (PROXY_HEADERS.has(name)) {
         txn.proxied ??= [];
         const entry = `${name} -> ${value}`;
@@ -534,7 +534,7 @@ class HttpSession implements AnalyzerSession {
         txn.username = colonAt >= 0 ? decoded.slice(0, colonAt) : `<problem-decoding> (${value})`;
       }
     } else if (name === 'SERVER') {
-      this.software.report({ conn: this.conn, isOrig: false, type: 'HTTP::SERVER', unparsed: value, version: parseSoftwareVersion(value) });
+      this.software.report({ conn: this.conn, isOrig: false, type: 'HTTP::SERVER', unparsed: value, parse: parseSoftwareVersion });
     }
   }
 

@@ -379,7 +379,7 @@ class SshSession implements AnalyzerSession {
       side.announced = true;
       if (!side.isOrig) addService(conn, 'ssh');
       const unparsed = side.banner.replace(/^SSH[0-9.-]+/, '');
-      this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, version: parseSoftwareVersion(unparsed) });
+      this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, parse: parseSoftwareVersion });
     }
   }
 
