@@ -162,6 +162,11 @@ class Endpoint {
   }
 }
 
+// Outcome bits of the TCP state machine step
+const SM_CLOSE = 1;
+const SM_GEN_EVENT = 2;
+const SM_FLIPPED = 4;
+
 /** Most out-of-order ranges remembered per direction. */
 const MAX_AHEAD = 32;
 
@@ -803,7 +808,7 @@ export class ConnTracker {
 
     const close = this.stateMachine(conn, t, endpoint, peer, baseSeq, len, isOrig, flags);
     // A SYN/SYN-ACK reversal swapped the roles: this packet now comes from the originator.
-    if (close.flipped) isOrig = !isOrig;
+    if ((close & SM_FLIPPED) !== 0) isOrig = !isOrig;
 
     if (ack) this.ackReceived(conn, peer, relAck);
 
@@ -816,7 +821,7 @@ export class ConnTracker {
       }
     }
 
-    if (close.doClose) this.connectionClosed(conn, endpoint, peer, close.genEvent);
+    if ((close & SM_CLOSE) !== 0) this.connectionClosed(conn, endpoint, peer, (close & SM_GEN_EVENT) !== 0);
   }
 
   /**
@@ -840,11 +845,11 @@ export class ConnTracker {
     dataSeen(ep, ep.seenUpTo, upTo);
   }
 
-  /** Zeek's UpdateStateMachine; returns whether to close and whether the roles flipped. */
+  /** Zeek's UpdateStateMachine; returns SM_* bits: whether to close (and generate the event) and whether the roles flipped. */
   private stateMachine(
     conn: TrackedConn, t: number, endpoint: Endpoint, peer: Endpoint, baseSeq: number,
     len: number, isOrig: boolean, flags: number,
-  ): { doClose: boolean; genEvent: boolean; flipped: boolean } {
+  ): number {
     const syn = (flags & TH_SYN) !== 0;
     const fin = (flags & TH_FIN) !== 0;
     const rst = (flags & TH_RST) !== 0;
@@ -928,7 +933,7 @@ export class ConnTracker {
       case RESET:
         break;
     }
-    return { doClose, genEvent, flipped };
+    return (doClose ? SM_CLOSE : 0) | (genEvent ? SM_GEN_EVENT : 0) | (flipped ? SM_FLIPPED : 0);
   }
 
   /** Swaps originator and responder (Zeek's FlipRoles; also used by analyzers, e.g. DNS replies seen first). */
