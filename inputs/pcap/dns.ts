@@ -98,12 +98,12 @@ function isTracked(opcode: number): boolean {
   return opcode === OPCODE_QUERY || opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE;
 }
 
-/** The dns.log row and the dns record of an entry. */
-function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: DnsRecord } {
+/** The dns.log row of an entry. */
+function dnsRow(info: DnsInfo): ZeekValue[] {
   const opt = (v: number | undefined): ZeekValue => v ?? '-';
   const qclassText = info.qclass === undefined ? undefined : qclassName(info.qclass);
   const rcodeText = info.rcode === undefined ? undefined : rcodeName(info.rcode);
-  const row: ZeekValue[] = [
+  return [
     zeekTime(info.ts), info.uid, info.origH, info.origP, info.respH, info.respP, info.proto, info.transId,
     zeekTime(info.rtt), info.query === undefined ? '-' : zeekString(info.query), opt(info.qclass), qclassText ?? '-',
     opt(info.qtype), info.qtypeName === undefined ? '-' : zeekString(info.qtypeName), opt(info.rcode), rcodeText ?? '-',
@@ -111,7 +111,13 @@ function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: Dn
     info.ttls === undefined ? '-' : info.ttls.map((t) => zeekTime(t)).join(','), zeekBool(info.rejected),
     opt(info.opcode), info.opcodeName ?? '-',
   ];
-  const record: DnsRecord = {
+}
+
+/** The dns record of an entry. */
+function dnsRecord(info: DnsInfo, iface: string): DnsRecord {
+  const qclassText = info.qclass === undefined ? undefined : qclassName(info.qclass);
+  const rcodeText = info.rcode === undefined ? undefined : rcodeName(info.rcode);
+  return {
     kind: 'dns',
     ts: info.ts,
     uid: info.uid,
@@ -129,7 +135,6 @@ function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: Dn
     answers: (info.answers ?? []).map((a) => zeekList([a])),
     TTLs: info.ttls ?? [],
   };
-  return { row, record };
 }
 
 /** One direction of a TCP DNS connection: 2-byte length, then the message. */
@@ -392,9 +397,8 @@ class DnsSession implements AnalyzerSession {
   }
 
   private log(info: DnsInfo): void {
-    const { row, record } = dnsOutput(info, this.conn.iface);
-    this.out.record(record);
-    this.out.log(DNS_LOG, row);
+    this.out.record(dnsRecord(info, this.conn.iface));
+    if (this.out.logging) this.out.log(DNS_LOG, dnsRow(info));
   }
 
   /** Partial TCP messages are parsed; entries still waiting for their other half are logged. */

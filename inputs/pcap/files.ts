@@ -143,6 +143,7 @@ export class FileTransfer {
       size: totalBytes ?? 0,
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     this.out.log(FILES_LOG, [
       zeekTime(this.firstTime), this.fuid, conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, zeekString(source),
       depth, zeekList(HASH_ANALYZERS), zeekOptional(mime), zeekOptional(filename), zeekTime(this.lastTime - this.firstTime),

@@ -751,6 +751,7 @@ class HttpSession implements AnalyzerSession {
       resp_fuids: loggedList(txn.respFuids ?? []),
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     this.out.log(HTTP_LOG, [
       zeekTime(txn.ts), conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, txn.transDepth, text(txn.method),
       text(txn.host), text(txn.uri), text(txn.referrer), text(txn.version), text(txn.userAgent), text(txn.origin),

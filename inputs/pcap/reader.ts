@@ -180,6 +180,7 @@ export class PcapInput implements FlowReader {
     const output: AnalyzerOutput = {
       record: (record) => this.held.push(record),
       log: (spec, values) => this.logs?.write(spec, values),
+      logging: this.logs !== undefined,
     };
     const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({

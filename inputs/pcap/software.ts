@@ -108,6 +108,7 @@ export class SoftwareTracker {
       http_browser: s.browser ?? false,
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     const count = (n: string): string => (n === '' ? '-' : n);
     this.out.log(SOFTWARE_LOG, [
       zeekTime(record.ts), host, record.sport === 0 ? '-' : record.sport, s.type, zeekString(v.name), count(v.major),

@@ -408,7 +408,7 @@ class SshSession implements AnalyzerSession {
       host_key: this.hostKey,
     };
     this.out.record(record);
-    this.out.log(SSH_LOG, sshRow(record));
+    if (this.out.logging) this.out.log(SSH_LOG, sshRow(record));
   }
 }
 
