@@ -241,6 +241,8 @@ export interface TrackedConn {
   inactivityGen: number;
   analyzerGen: number;
   removed: boolean;
+  /** Timers of the connection waiting in the tracker's queue. */
+  pendingTimers: number;
   missedBytes: number;
   /** Protocol-analyzer sessions still interested in the connection (AnalyzerSet's). */
   sessions: AnalyzerSession[] | undefined;
@@ -273,18 +275,25 @@ const T_RESET = 4;
 const T_DNS = 5;
 
 /**
- * Binary min-heap of timers by time. The heap holds slot numbers with their times side by side
- * in typed arrays (no object per timer, comparisons on contiguous memory); a slot holds the
- * timer's connection, kind and generation until it is popped, then goes back to the free list.
+ * Binary min-heap of timers by time, ties in the order they were set. The heap holds slot
+ * numbers with their times and set order side by side in typed arrays (no object per timer,
+ * comparisons on contiguous memory); a slot holds the timer's connection, kind and generation
+ * until it is popped, then goes back to the free list. Timers of removed connections do nothing
+ * when they fire; once they are most of the heap they are dropped in one pass (the order of the
+ * others is total, so it does not change).
  */
 class TimerQueue {
   private times = new Float64Array(1024);
+  private orders = new Float64Array(1024);
   private slots = new Int32Array(1024);
   private size = 0;
+  private setCount = 0;
   private readonly conns: (TrackedConn | undefined)[] = [];
   private kinds = new Uint8Array(1024);
   private gens = new Int32Array(1024);
   private readonly free: number[] = [];
+  /** Timers in the heap whose connection was removed (see dropRemoved). */
+  private removedTimers = 0;
   /** The popped timer (valid until the next pop). */
   conn: TrackedConn | undefined;
   kind = 0;
@@ -302,21 +311,25 @@ class TimerQueue {
     } else this.conns[slot] = conn;
     this.kinds[slot] = kind;
     this.gens[slot] = gen;
+    conn.pendingTimers += 1;
     if (this.size === this.times.length) {
       this.times = grow(this.times, new Float64Array(this.size * 2));
+      this.orders = grow(this.orders, new Float64Array(this.size * 2));
       this.slots = grow(this.slots, new Int32Array(this.size * 2));
     }
-    const times = this.times;
-    const slots = this.slots;
+    const { times, orders, slots } = this;
+    const order = this.setCount++;
     let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (times[parent]! <= t) break;
+      if (times[parent]! < t || (times[parent] === t && orders[parent]! < order)) break;
       times[i] = times[parent]!;
+      orders[i] = orders[parent]!;
       slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = t;
+    orders[i] = order;
     slots[i] = slot;
   }
 
@@ -327,31 +340,65 @@ class TimerQueue {
 
   /** Removes the next timer into conn / kind / gen. */
   pop(): void {
-    const times = this.times;
-    const slots = this.slots;
-    const top = slots[0]!;
-    this.conn = this.conns[top];
+    const top = this.slots[0]!;
+    const conn = this.conns[top]!;
+    this.conn = conn;
     this.kind = this.kinds[top]!;
     this.gen = this.gens[top]!;
     this.conns[top] = undefined;
     this.free.push(top);
+    conn.pendingTimers -= 1;
+    if (conn.removed) this.removedTimers -= 1;
     const n = --this.size;
-    if (n === 0) return;
-    const lastT = times[n]!;
-    const lastSlot = slots[n]!;
-    let i = 0;
+    if (n > 0) this.siftDown(0, this.times[n]!, this.orders[n]!, this.slots[n]!, n);
+  }
+
+  /** A connection was removed: its pending timers have nothing left to do. */
+  removed(conn: TrackedConn): void {
+    this.removedTimers += conn.pendingTimers;
+    if (this.removedTimers > 4096 && this.removedTimers * 2 > this.size) this.dropRemoved();
+  }
+
+  /** Places the entry (t, order, slot) at `i` or below in a heap of n entries. */
+  private siftDown(i: number, t: number, order: number, slot: number, n: number): void {
+    const { times, orders, slots } = this;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && times[r]! < times[l]! ? r : l;
-      if (times[c]! >= lastT) break;
+      const c = r < n && (times[r]! < times[l]! || (times[r] === times[l] && orders[r]! < orders[l]!)) ? r : l;
+      if (t < times[c]! || (t === times[c] && order < orders[c]!)) break;
       times[i] = times[c]!;
+      orders[i] = orders[c]!;
       slots[i] = slots[c]!;
       i = c;
     }
-    times[i] = lastT;
-    slots[i] = lastSlot;
+    times[i] = t;
+    orders[i] = order;
+    slots[i] = slot;
+  }
+
+  /** Drops the timers of removed connections and rebuilds the heap of the others. */
+  private dropRemoved(): void {
+    const { times, orders, slots } = this;
+    let kept = 0;
+    for (let i = 0; i < this.size; i++) {
+      const slot = slots[i]!;
+      const conn = this.conns[slot]!;
+      if (conn.removed) {
+        conn.pendingTimers -= 1;
+        this.conns[slot] = undefined;
+        this.free.push(slot);
+        continue;
+      }
+      times[kept] = times[i]!;
+      orders[kept] = orders[i]!;
+      slots[kept] = slot;
+      kept += 1;
+    }
+    this.size = kept;
+    this.removedTimers = 0;
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.siftDown(i, times[i]!, orders[i]!, slots[i]!, kept);
   }
 }
 
@@ -513,6 +560,7 @@ export class ConnTracker {
       inactivityGen: 0,
       analyzerGen: 0,
       removed: false,
+      pendingTimers: 0,
       missedBytes: 0,
       sessions: undefined,
       encap: this.encap,
@@ -547,6 +595,7 @@ export class ConnTracker {
   private remove(conn: TrackedConn): void {
     if (conn.removed) return;
     conn.removed = true;
+    this.timers.removed(conn);
     this.conns.delete(conn);
     const duration = conn.lastTime - conn.ts;
     let proto: FinishedConn['proto'];
