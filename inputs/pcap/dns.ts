@@ -137,11 +137,17 @@ function dnsRecord(info: DnsInfo, iface: string): DnsRecord {
   };
 }
 
+/** First buffer of a TCP DNS message (Node's pool serves it); grown up to the declared length. */
+const INITIAL_MESSAGE_BUFFER = 2048;
+
 /** One direction of a TCP DNS connection: 2-byte length, then the message. */
 class TcpFraming {
   readonly stream: TcpStream;
   private lengthBytes: number[] = [];
+  /** The current message's bytes so far, in a buffer grown as they come (most streams are not DNS). */
   private message: Buffer | undefined;
+  /** The current message's declared length. */
+  private messageLength = 0;
   private filled = 0;
   /** A hole in the stream: framing is lost, the direction is ignored. */
   broken = false;
@@ -161,15 +167,21 @@ class TcpFraming {
       if (this.message === undefined) {
         this.lengthBytes.push(bytes[i++]!);
         if (this.lengthBytes.length < 2) continue;
-        this.message = Buffer.allocUnsafe((this.lengthBytes[0]! << 8) | this.lengthBytes[1]!);
+        this.messageLength = (this.lengthBytes[0]! << 8) | this.lengthBytes[1]!;
+        this.message = Buffer.allocUnsafe(Math.min(this.messageLength, INITIAL_MESSAGE_BUFFER));
         this.lengthBytes = [];
         this.filled = 0;
       }
-      const n = Math.min(this.message.length - this.filled, bytes.length - i);
+      const n = Math.min(this.messageLength - this.filled, bytes.length - i);
+      if (this.filled + n > this.message.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(this.messageLength, Math.max(this.filled + n, this.message.length * 2)));
+        this.message.copy(bigger, 0, 0, this.filled);
+        this.message = bigger;
+      }
       bytes.copy(this.message, this.filled, i, i + n);
       this.filled += n;
       i += n;
-      if (this.filled === this.message.length) {
+      if (this.filled === this.messageLength) {
         const msg = this.message;
         this.message = undefined;
         this.filled = 0;
@@ -180,7 +192,7 @@ class TcpFraming {
 
   /** The declared length of the message being read, once known. */
   get expected(): number | undefined {
-    return this.message?.length;
+    return this.message === undefined ? undefined : this.messageLength;
   }
 }
 
