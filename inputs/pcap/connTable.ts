@@ -26,7 +26,13 @@ function hashKey(proto: number, a: string, pa: number, b: string, pb: number): n
   return h ^ (h >>> 15);
 }
 
-export class ConnTable<V extends { key: ConnKey }> {
+/** An entry: a value with its key and the key's hash (set by the table). */
+interface Entry {
+  key: ConnKey;
+  keyHash: number;
+}
+
+export class ConnTable<V extends Entry> {
   private mask = INITIAL_CAPACITY - 1;
   private hashes = new Int32Array(INITIAL_CAPACITY);
   private values: (V | undefined)[] = new Array<V | undefined>(INITIAL_CAPACITY).fill(undefined);
@@ -57,7 +63,8 @@ export class ConnTable<V extends { key: ConnKey }> {
   /** Adds `value` under its key (which must not be in the table). */
   add(value: V): void {
     if ((this.order.size + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
-    this.place(value, keyHash(value.key));
+    value.keyHash = keyHash(value.key);
+    this.place(value, value.keyHash);
     this.order.add(value);
   }
 
@@ -67,7 +74,7 @@ export class ConnTable<V extends { key: ConnKey }> {
     const mask = this.mask;
     const values = this.values;
     const hashes = this.hashes;
-    let i = keyHash(value.key) & mask;
+    let i = value.keyHash & mask;
     while (values[i] !== value) i = (i + 1) & mask;
     values[i] = undefined;
     // Backward shift: entries after the hole that may sit in it move up.
@@ -94,7 +101,7 @@ export class ConnTable<V extends { key: ConnKey }> {
     this.mask = capacity - 1;
     this.hashes = new Int32Array(capacity);
     this.values = new Array<V | undefined>(capacity).fill(undefined);
-    for (const value of this.order) this.place(value, keyHash(value.key));
+    for (const value of this.order) this.place(value, value.keyHash);
   }
 }
 

@@ -216,6 +216,8 @@ function relativeSeq(ep: Endpoint, cur: number, last: number, wraps: number): { 
 export interface TrackedConn {
   readonly tracker: ConnTracker;
   key: ConnKey;
+  /** Hash of the key (ConnTable's). */
+  keyHash: number;
   uid: string;
   ts: number;
   lastTime: number;
@@ -539,6 +541,7 @@ export class ConnTracker {
     const conn: TrackedConn = {
       tracker: this,
       key,
+      keyHash: 0,
       uid: this.newUid(),
       ts,
       lastTime: ts,
