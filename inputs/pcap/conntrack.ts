@@ -90,6 +90,9 @@ const LIKELY_UDP_SERVER_PORTS = new Set([
   53, 67, 69, 88, 123, 137, 161, 162, 443, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353, 5355, 6081, 20000,
 ]);
 
+/** The empty range list endpoints share until they hold a range (never changed). */
+const NO_RANGES: number[][] = [];
+
 class Endpoint {
   state = INACTIVE;
   prevState = INACTIVE;
@@ -112,7 +115,7 @@ class Endpoint {
   /** Relative sequence up to which payload was seen in order (for content gaps). */
   seenUpTo = 1;
   /** Payload seen beyond seenUpTo, as [start, end) ranges (bounded). */
-  ahead: number[][] = [];
+  ahead: number[][] = NO_RANGES;
   /** UDP / ICMP payload bytes, -1 while nothing was sent. */
   length = -1;
   pkts = 0;
@@ -174,6 +177,7 @@ const MAX_AHEAD = 32;
 function dataSeen(ep: Endpoint, start: number, end: number): void {
   if (end <= ep.seenUpTo) return;
   if (start > ep.seenUpTo) {
+    if (ep.ahead === NO_RANGES) ep.ahead = [];
     if (ep.ahead.length < MAX_AHEAD) ep.ahead.push([start, end]);
     return;
   }
