@@ -1,6 +1,7 @@
 // Zeek-like unique ids for one capture ('C…' connections and IP tunnels, 'F…' files): a prefix,
 // then three xorshift32 words in base62 (least significant digit first, at least five digits a
-// word), deterministic per capture. The text is built from character codes in one step.
+// word), deterministic per capture. The text is made from character codes in one step (one flat
+// string, no concatenation).
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const DIGITS = Array.from(BASE62, (c) => c.charCodeAt(0));
@@ -13,6 +14,7 @@ export class ZeekIds {
   next(): string {
     const codes = this.codes;
     codes.length = 0;
+    for (let i = 0; i < this.prefix.length; i++) codes.push(this.prefix.charCodeAt(i));
     for (let w = 0; w < 3; w++) {
       let x = this.state;
       x ^= x << 13;
@@ -25,6 +27,6 @@ export class ZeekIds {
         v = Math.floor(v / 62);
       }
     }
-    return this.prefix + String.fromCharCode(...codes);
+    return String.fromCharCode(...codes);
   }
 }
