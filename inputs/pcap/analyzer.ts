@@ -21,6 +21,8 @@ export interface AnalyzerOutput {
   record(record: FlowRecord): void;
   /** A line of a Zeek log in zeek_files/ (dropped when no logs are written). */
   log(spec: ZeekLogSpec, values: readonly ZeekValue[]): void;
+  /** Zeek logs are written: analyzers build log lines only then. */
+  readonly logging: boolean;
 }
 
 /** One analyzer's view of one connection. */

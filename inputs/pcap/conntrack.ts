@@ -24,6 +24,8 @@
 // 'X' history letter), and `packet()` returns the connection so that a UDP tunnel can be opened.
 
 import type { AnalyzerSession } from './analyzer.js';
+import { type ConnKey, ConnTable } from './connTable.js';
+import { ZeekIds } from './zeekIds.js';
 import type { EncapLayer, UdpTunnelState } from './tunnel.js';
 import { KIND_IP, PROTO_ICMP, PROTO_ICMP6, PROTO_TCP, PROTO_UDP, TH_ACK, TH_FIN, TH_RST, TH_SYN, type Decoded, macString } from './decode.js';
 
@@ -88,6 +90,9 @@ const LIKELY_UDP_SERVER_PORTS = new Set([
   53, 67, 69, 88, 123, 137, 161, 162, 443, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353, 5355, 6081, 20000,
 ]);
 
+/** The empty range list endpoints share until they hold a range (never changed). */
+const NO_RANGES: number[][] = [];
+
 class Endpoint {
   state = INACTIVE;
   prevState = INACTIVE;
@@ -110,7 +115,7 @@ class Endpoint {
   /** Relative sequence up to which payload was seen in order (for content gaps). */
   seenUpTo = 1;
   /** Payload seen beyond seenUpTo, as [start, end) ranges (bounded). */
-  ahead: number[][] = [];
+  ahead: number[][] = NO_RANGES;
   /** UDP / ICMP payload bytes, -1 while nothing was sent. */
   length = -1;
   pkts = 0;
@@ -160,6 +165,11 @@ class Endpoint {
   }
 }
 
+// Outcome bits of the TCP state machine step
+const SM_CLOSE = 1;
+const SM_GEN_EVENT = 2;
+const SM_FLIPPED = 4;
+
 /** Most out-of-order ranges remembered per direction. */
 const MAX_AHEAD = 32;
 
@@ -167,6 +177,7 @@ const MAX_AHEAD = 32;
 function dataSeen(ep: Endpoint, start: number, end: number): void {
   if (end <= ep.seenUpTo) return;
   if (start > ep.seenUpTo) {
+    if (ep.ahead === NO_RANGES) ep.ahead = [];
     if (ep.ahead.length < MAX_AHEAD) ep.ahead.push([start, end]);
     return;
   }
@@ -208,7 +219,9 @@ function relativeSeq(ep: Endpoint, cur: number, last: number, wraps: number): { 
 
 export interface TrackedConn {
   readonly tracker: ConnTracker;
-  key: string;
+  key: ConnKey;
+  /** Hash of the key (ConnTable's). */
+  keyHash: number;
   uid: string;
   ts: number;
   lastTime: number;
@@ -234,6 +247,8 @@ export interface TrackedConn {
   inactivityGen: number;
   analyzerGen: number;
   removed: boolean;
+  /** Timers of the connection waiting in the tracker's queue. */
+  pendingTimers: number;
   missedBytes: number;
   /** Protocol-analyzer sessions still interested in the connection (AnalyzerSet's). */
   sessions: AnalyzerSession[] | undefined;
@@ -265,56 +280,139 @@ const T_DELETE = 3;
 const T_RESET = 4;
 const T_DNS = 5;
 
-interface Timer {
-  t: number;
-  conn: TrackedConn;
-  kind: number;
-  gen: number;
-}
-
-/** Binary min-heap of timers by time. */
+/**
+ * Binary min-heap of timers by time, ties in the order they were set. The heap holds slot
+ * numbers with their times and set order side by side in typed arrays (no object per timer,
+ * comparisons on contiguous memory); a slot holds the timer's connection, kind and generation
+ * until it is popped, then goes back to the free list. Timers of removed connections do nothing
+ * when they fire; once they are most of the heap they are dropped in one pass (the order of the
+ * others is total, so it does not change).
+ */
 class TimerQueue {
-  private readonly heap: Timer[] = [];
+  private times = new Float64Array(1024);
+  private orders = new Float64Array(1024);
+  private slots = new Int32Array(1024);
+  private size = 0;
+  private setCount = 0;
+  private readonly conns: (TrackedConn | undefined)[] = [];
+  private kinds = new Uint8Array(1024);
+  private gens = new Int32Array(1024);
+  private readonly free: number[] = [];
+  /** Timers in the heap whose connection was removed (see dropRemoved). */
+  private removedTimers = 0;
+  /** The popped timer (valid until the next pop). */
+  conn: TrackedConn | undefined;
+  kind = 0;
+  gen = 0;
 
-  push(timer: Timer): void {
-    const h = this.heap;
-    h.push(timer);
-    let i = h.length - 1;
+  push(t: number, conn: TrackedConn, kind: number, gen: number): void {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.conns.length;
+      this.conns.push(conn);
+      if (slot >= this.kinds.length) {
+        this.kinds = grow(this.kinds, new Uint8Array(slot * 2));
+        this.gens = grow(this.gens, new Int32Array(slot * 2));
+      }
+    } else this.conns[slot] = conn;
+    this.kinds[slot] = kind;
+    this.gens[slot] = gen;
+    conn.pendingTimers += 1;
+    if (this.size === this.times.length) {
+      this.times = grow(this.times, new Float64Array(this.size * 2));
+      this.orders = grow(this.orders, new Float64Array(this.size * 2));
+      this.slots = grow(this.slots, new Int32Array(this.size * 2));
+    }
+    const { times, orders, slots } = this;
+    const order = this.setCount++;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (h[parent]!.t <= timer.t) break;
-      h[i] = h[parent]!;
+      if (times[parent]! < t || (times[parent] === t && orders[parent]! < order)) break;
+      times[i] = times[parent]!;
+      orders[i] = orders[parent]!;
+      slots[i] = slots[parent]!;
       i = parent;
     }
-    h[i] = timer;
+    times[i] = t;
+    orders[i] = order;
+    slots[i] = slot;
   }
 
-  peek(): Timer | undefined {
-    return this.heap[0];
+  /** Time of the next timer (Infinity when none). */
+  peekTime(): number {
+    return this.size > 0 ? this.times[0]! : Infinity;
   }
 
-  pop(): Timer | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    let i = 0;
-    const n = h.length;
+  /** Removes the next timer into conn / kind / gen. */
+  pop(): void {
+    const top = this.slots[0]!;
+    const conn = this.conns[top]!;
+    this.conn = conn;
+    this.kind = this.kinds[top]!;
+    this.gen = this.gens[top]!;
+    this.conns[top] = undefined;
+    this.free.push(top);
+    conn.pendingTimers -= 1;
+    if (conn.removed) this.removedTimers -= 1;
+    const n = --this.size;
+    if (n > 0) this.siftDown(0, this.times[n]!, this.orders[n]!, this.slots[n]!, n);
+  }
+
+  /** A connection was removed: its pending timers have nothing left to do. */
+  removed(conn: TrackedConn): void {
+    this.removedTimers += conn.pendingTimers;
+    if (this.removedTimers > 4096 && this.removedTimers * 2 > this.size) this.dropRemoved();
+  }
+
+  /** Places the entry (t, order, slot) at `i` or below in a heap of n entries. */
+  private siftDown(i: number, t: number, order: number, slot: number, n: number): void {
+    const { times, orders, slots } = this;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && h[r]!.t < h[l]!.t ? r : l;
-      if (h[c]!.t >= last.t) break;
-      h[i] = h[c]!;
+      const c = r < n && (times[r]! < times[l]! || (times[r] === times[l] && orders[r]! < orders[l]!)) ? r : l;
+      if (t < times[c]! || (t === times[c] && order < orders[c]!)) break;
+      times[i] = times[c]!;
+      orders[i] = orders[c]!;
+      slots[i] = slots[c]!;
       i = c;
     }
-    h[i] = last;
-    return top;
+    times[i] = t;
+    orders[i] = order;
+    slots[i] = slot;
+  }
+
+  /** Drops the timers of removed connections and rebuilds the heap of the others. */
+  private dropRemoved(): void {
+    const { times, orders, slots } = this;
+    let kept = 0;
+    for (let i = 0; i < this.size; i++) {
+      const slot = slots[i]!;
+      const conn = this.conns[slot]!;
+      if (conn.removed) {
+        conn.pendingTimers -= 1;
+        this.conns[slot] = undefined;
+        this.free.push(slot);
+        continue;
+      }
+      times[kept] = times[i]!;
+      orders[kept] = orders[i]!;
+      slots[kept] = slot;
+      kept += 1;
+    }
+    this.size = kept;
+    this.removedTimers = 0;
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.siftDown(i, times[i]!, orders[i]!, slots[i]!, kept);
   }
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** `bigger` holding a copy of `small` at its start. */
+function grow<T extends Float64Array | Int32Array | Uint8Array>(small: T, bigger: T): T {
+  bigger.set(small);
+  return bigger;
+}
 
 export interface ConnTrackerOptions {
   /** Called for every connection when it ends. */
@@ -330,7 +428,7 @@ export interface ConnTrackerOptions {
 }
 
 export class ConnTracker {
-  private readonly conns = new Map<string, TrackedConn>();
+  private readonly conns = new ConnTable<TrackedConn>();
   private readonly timers = new TimerQueue();
   private readonly onConn: (finished: FinishedConn) => void;
   private readonly onPayload: ((conn: TrackedConn, isOrig: boolean, seq: number, payload: Buffer) => void) | undefined;
@@ -339,11 +437,17 @@ export class ConnTracker {
   private readonly resetDelay: number;
   private readonly dnsSessionTimeout: number;
   private readonly onEncap: ((conn: TrackedConn, encap: readonly EncapLayer[]) => void) | undefined;
-  private uidState = 0x2545f491;
+  private readonly uids = new ZeekIds('C', 0x2545f491);
   /** Encapsulation of the packet being processed. */
   private encap: readonly EncapLayer[] = NO_ENCAP;
   /** Latest packet time seen (network time). */
   now = 0;
+  /** The key of the latest lookup(). */
+  private kProto = 0;
+  private kA = '';
+  private kPa = 0;
+  private kB = '';
+  private kPb = 0;
   /** Direction of the last packet given to packet(), relative to the connection it returned. */
   lastIsOrig = true;
 
@@ -364,7 +468,7 @@ export class ConnTracker {
 
   /** Start time of the oldest live connection (Infinity when none): Map order is creation order. */
   oldestLiveStart(): number {
-    for (const conn of this.conns.values()) return conn.ts;
+    for (const conn of this.conns.entries()) return conn.ts;
     return Infinity;
   }
 
@@ -372,15 +476,16 @@ export class ConnTracker {
   advance(t: number): void {
     if (t > this.now) this.now = t;
     const now = this.now;
-    for (let top = this.timers.peek(); top !== undefined && top.t <= now; top = this.timers.peek()) {
-      this.timers.pop();
-      this.fire(top, now);
+    const timers = this.timers;
+    while (timers.peekTime() <= now) {
+      timers.pop();
+      this.fire(timers.conn!, timers.kind, timers.gen, now);
     }
   }
 
   /** Ends every connection (end of input), in start-time order. */
   flush(): void {
-    const live = [...this.conns.values()].sort((a, b) => a.ts - b.ts);
+    const live = [...this.conns.entries()].sort((a, b) => a.ts - b.ts);
     for (const conn of live) this.remove(conn);
   }
 
@@ -406,30 +511,41 @@ export class ConnTracker {
 
   /** A fresh Zeek-style uid ('C' + base62), deterministic per run (also used for IP tunnels). */
   newUid(): string {
-    // xorshift32, three words -> 'C' + base62 (deterministic per run).
-    let out = 'C';
-    for (let w = 0; w < 3; w++) {
-      let x = this.uidState;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.uidState = x >>> 0;
-      let v = this.uidState;
-      for (let i = 0; i < 6 && (v > 0 || i < 5); i++) {
-        out += BASE62[v % 62];
-        v = Math.floor(v / 62);
-      }
-    }
-    return out;
+    return this.uids.next();
   }
 
-  private create(key: string, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
+  /**
+   * The connection of key (proto, a|pa, b|pb); a direction-less key is put in a canonical order
+   * first (`ordered` false). The key looked up stays in lookupKey() for create().
+   */
+  private lookup(proto: number, a: string, pa: number, b: string, pb: number, ordered: boolean): TrackedConn | undefined {
+    if (!ordered && (a > b || (a === b && pa > pb))) {
+      this.kA = b;
+      this.kPa = pb;
+      this.kB = a;
+      this.kPb = pa;
+    } else {
+      this.kA = a;
+      this.kPa = pa;
+      this.kB = b;
+      this.kPb = pb;
+    }
+    this.kProto = proto;
+    return this.conns.get(proto, this.kA, this.kPa, this.kB, this.kPb);
+  }
+
+  private lookupKey(): ConnKey {
+    return { proto: this.kProto, a: this.kA, pa: this.kPa, b: this.kB, pb: this.kPb };
+  }
+
+  private create(key: ConnKey, d: Decoded, ts: number, flip: boolean, sport: number, dport: number): TrackedConn {
     const frame = d.frame;
-    const srcMac = d.srcMacOff >= 0 ? macString(frame, d.srcMacOff) : '';
-    const dstMac = d.dstMacOff >= 0 ? macString(frame, d.dstMacOff) : '';
+    const srcMac = d.srcMacOff >= 0 ? macText(frame, d.srcMacOff) : '';
+    const dstMac = d.dstMacOff >= 0 ? macText(frame, d.dstMacOff) : '';
     const conn: TrackedConn = {
       tracker: this,
       key,
+      keyHash: 0,
       uid: this.newUid(),
       ts,
       lastTime: ts,
@@ -451,6 +567,7 @@ export class ConnTracker {
       inactivityGen: 0,
       analyzerGen: 0,
       removed: false,
+      pendingTimers: 0,
       missedBytes: 0,
       sessions: undefined,
       encap: this.encap,
@@ -458,7 +575,7 @@ export class ConnTracker {
       tunnelChanges: 0,
       udpTunnel: undefined,
     };
-    this.conns.set(key, conn);
+    this.conns.add(conn);
     if (this.encap.length > 0) {
       conn.tunnelParents.push(this.encap[this.encap.length - 1]!.uid);
       this.onEncap?.(conn, this.encap);
@@ -485,7 +602,8 @@ export class ConnTracker {
   private remove(conn: TrackedConn): void {
     if (conn.removed) return;
     conn.removed = true;
-    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
+    this.timers.removed(conn);
+    this.conns.delete(conn);
     const duration = conn.lastTime - conn.ts;
     let proto: FinishedConn['proto'];
     let origBytes: number;
@@ -512,11 +630,11 @@ export class ConnTracker {
     if (timeout === conn.inactivityTimeout) return;
     conn.inactivityGen += 1;
     conn.inactivityTimeout = timeout;
-    this.timers.push({ t: conn.lastTime + timeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+    this.timers.push(conn.lastTime + timeout, conn, T_INACTIVITY, conn.inactivityGen);
   }
 
   private addTimer(conn: TrackedConn, kind: number, t: number): void {
-    this.timers.push({ t, conn, kind, gen: conn.analyzerGen });
+    this.timers.push(t, conn, kind, conn.analyzerGen);
   }
 
   /** Zeek's analyzer CancelTimers(): drops the pending TCP timers (not the inactivity one). */
@@ -524,18 +642,17 @@ export class ConnTracker {
     conn.analyzerGen += 1;
   }
 
-  private fire(timer: Timer, t: number): void {
-    const conn = timer.conn;
+  private fire(conn: TrackedConn, kind: number, gen: number, t: number): void {
     if (conn.removed) return;
-    if (timer.kind === T_INACTIVITY) {
-      if (timer.gen !== conn.inactivityGen) return;
+    if (kind === T_INACTIVITY) {
+      if (gen !== conn.inactivityGen) return;
       if (conn.lastTime + conn.inactivityTimeout <= t) this.remove(conn);
-      else this.timers.push({ t: conn.lastTime + conn.inactivityTimeout, conn, kind: T_INACTIVITY, gen: conn.inactivityGen });
+      else this.timers.push(conn.lastTime + conn.inactivityTimeout, conn, T_INACTIVITY, conn.inactivityGen);
       return;
     }
-    if (timer.gen !== conn.analyzerGen) return;
+    if (gen !== conn.analyzerGen) return;
     const { orig, resp } = conn;
-    switch (timer.kind) {
+    switch (kind) {
       case T_ATTEMPT:
         if (!conn.isActive) return;
         if ((orig.state === SYN_SENT || orig.state === SYN_ACK_SENT) && resp.state === INACTIVE) {
@@ -607,12 +724,6 @@ export class ConnTracker {
   // -------------------------------------------------------------------------------------------
   // TCP
 
-  private tcpKey(d: Decoded): string {
-    const a = `${d.src}|${d.sport}`;
-    const b = `${d.dst}|${d.dport}`;
-    return a < b ? `6|${a}|${b}` : `6|${b}|${a}`;
-  }
-
   /** Zeek's TCPSessionAdapter::IsReuse: a SYN that starts a new connection on this tuple. */
   private isReuse(conn: TrackedConn, flags: number, seq: number): boolean {
     if ((flags & TH_SYN) === 0) return false;
@@ -629,9 +740,8 @@ export class ConnTracker {
   }
 
   private tcpPacket(d: Decoded, ts: number): TrackedConn {
-    const key = this.tcpKey(d);
     const flags = d.tcpFlags;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(PROTO_TCP, d.src, d.sport, d.dst, d.dport, false);
     if (conn !== undefined && this.isReuse(conn, flags, d.seq)) {
       this.remove(conn);
       conn = undefined;
@@ -643,7 +753,7 @@ export class ConnTracker {
           flip = LIKELY_TCP_SERVER_PORTS.has(d.dport) ? (flags & TH_SYN) === 0 && d.sport < d.dport : true;
         }
       }
-      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      conn = this.create(this.lookupKey(), d, ts, flip, d.sport, d.dport);
       this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
       this.addTimer(conn, T_EXPIRE, ts + TCP_SYN_TIMEOUT);
     }
@@ -754,7 +864,7 @@ export class ConnTracker {
 
     const close = this.stateMachine(conn, t, endpoint, peer, baseSeq, len, isOrig, flags);
     // A SYN/SYN-ACK reversal swapped the roles: this packet now comes from the originator.
-    if (close.flipped) isOrig = !isOrig;
+    if ((close & SM_FLIPPED) !== 0) isOrig = !isOrig;
 
     if (ack) this.ackReceived(conn, peer, relAck);
 
@@ -767,7 +877,7 @@ export class ConnTracker {
       }
     }
 
-    if (close.doClose) this.connectionClosed(conn, endpoint, peer, close.genEvent);
+    if ((close & SM_CLOSE) !== 0) this.connectionClosed(conn, endpoint, peer, (close & SM_GEN_EVENT) !== 0);
   }
 
   /**
@@ -791,11 +901,11 @@ export class ConnTracker {
     dataSeen(ep, ep.seenUpTo, upTo);
   }
 
-  /** Zeek's UpdateStateMachine; returns whether to close and whether the roles flipped. */
+  /** Zeek's UpdateStateMachine; returns SM_* bits: whether to close (and generate the event) and whether the roles flipped. */
   private stateMachine(
     conn: TrackedConn, t: number, endpoint: Endpoint, peer: Endpoint, baseSeq: number,
     len: number, isOrig: boolean, flags: number,
-  ): { doClose: boolean; genEvent: boolean; flipped: boolean } {
+  ): number {
     const syn = (flags & TH_SYN) !== 0;
     const fin = (flags & TH_FIN) !== 0;
     const rst = (flags & TH_RST) !== 0;
@@ -879,7 +989,7 @@ export class ConnTracker {
       case RESET:
         break;
     }
-    return { doClose, genEvent, flipped };
+    return (doClose ? SM_CLOSE : 0) | (genEvent ? SM_GEN_EVENT : 0) | (flipped ? SM_FLIPPED : 0);
   }
 
   /** Swaps originator and responder (Zeek's FlipRoles; also used by analyzers, e.g. DNS replies seen first). */
@@ -918,13 +1028,10 @@ export class ConnTracker {
   // UDP and ICMP
 
   private udpPacket(d: Decoded, ts: number): TrackedConn {
-    const a = `${d.src}|${d.sport}`;
-    const b = `${d.dst}|${d.dport}`;
-    const key = a < b ? `17|${a}|${b}` : `17|${b}|${a}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(PROTO_UDP, d.src, d.sport, d.dst, d.dport, false);
     if (conn === undefined) {
       const flip = LIKELY_UDP_SERVER_PORTS.has(d.sport) && !LIKELY_UDP_SERVER_PORTS.has(d.dport) && !isBroadcastOrMulticast(d.dst);
-      conn = this.create(key, d, ts, flip, d.sport, d.dport);
+      conn = this.create(this.lookupKey(), d, ts, flip, d.sport, d.dport);
       this.setInactivity(conn, UDP_INACTIVITY_TIMEOUT);
       if (DNS_UDP_PORTS.has(conn.respP)) this.addTimer(conn, T_DNS, ts + this.dnsSessionTimeout);
     }
@@ -948,12 +1055,9 @@ export class ConnTracker {
     const counterpart = v6 ? icmp6Counterpart(type) : icmp4Counterpart(type);
     const oneWay = counterpart < 0;
     const dport = oneWay ? d.icmpCode : counterpart;
-    const a = `${d.src}|${type}`;
-    const b = `${d.dst}|${dport}`;
-    const key = oneWay || a < b ? `${d.proto}|${a}|${b}` : `${d.proto}|${b}|${a}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(d.proto, d.src, type, d.dst, dport, oneWay);
     if (conn === undefined) {
-      conn = this.create(key, d, ts, false, type, dport);
+      conn = this.create(this.lookupKey(), d, ts, false, type, dport);
       this.setInactivity(conn, ICMP_INACTIVITY_TIMEOUT);
     }
     const isOrig = d.src === conn.origH && type === conn.origP;
@@ -974,10 +1078,9 @@ export class ConnTracker {
    * addresses, ports 0, no payload analysis, counted by packets and IP bytes only.
    */
   private unknownTransportPacket(d: Decoded, ts: number): TrackedConn {
-    const key = d.src < d.dst ? `${d.proto}|${d.src}|${d.dst}` : `${d.proto}|${d.dst}|${d.src}`;
-    let conn = this.conns.get(key);
+    let conn = this.lookup(d.proto, d.src, 0, d.dst, 0, false);
     if (conn === undefined) {
-      conn = this.create(key, d, ts, false, 0, 0);
+      conn = this.create(this.lookupKey(), d, ts, false, 0, 0);
       this.setInactivity(conn, UNKNOWN_IP_INACTIVITY_TIMEOUT);
     }
     const isOrig = d.src === conn.origH;
@@ -995,6 +1098,26 @@ export class ConnTracker {
     const end = Math.min(d.payloadOff + len, d.data.length);
     if (end > d.payloadOff) this.onPayload(conn, isOrig, 0, d.data.subarray(d.payloadOff, end));
   }
+}
+
+/** Recently made MAC address texts, in a direct-mapped cache: a hash of the address picks the slot. */
+const MAC_CACHE_BITS = 12;
+const macCacheHigh = new Int32Array(1 << MAC_CACHE_BITS);
+const macCacheLow = new Int32Array(1 << MAC_CACHE_BITS);
+const macCacheTexts = new Array<string>(1 << MAC_CACHE_BITS).fill('');
+
+/** macString without making a new string for an address seen lately (few MACs make most connections). */
+function macText(frame: Buffer, off: number): string {
+  const high = (frame[off]! << 8) | frame[off + 1]!;
+  const low = (frame[off + 2]! << 24) | (frame[off + 3]! << 16) | (frame[off + 4]! << 8) | frame[off + 5]!;
+  const slot = Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> (32 - MAC_CACHE_BITS);
+  const cached = macCacheTexts[slot]!;
+  if (cached !== '' && macCacheLow[slot] === low && macCacheHigh[slot] === high) return cached;
+  const text = macString(frame, off);
+  macCacheHigh[slot] = high;
+  macCacheLow[slot] = low;
+  macCacheTexts[slot] = text;
+  return text;
 }
 
 function isIcmp(ipProto: number): boolean {

@@ -96,6 +96,15 @@ export function newDecoded(): Decoded {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+// Big-endian reads of bytes known to be in the buffer, without Buffer's per-call argument checks.
+function be16(buf: Buffer, off: number): number {
+  return (buf[off]! << 8) | buf[off + 1]!;
+}
+
+function be32(buf: Buffer, off: number): number {
+  return buf[off]! * 0x1000000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
+}
+
 /** "aa:bb:cc:dd:ee:ff" for the 6 bytes at `off`. */
 export function macString(buf: Buffer, off: number): string {
   return `${HEX[buf[off]!]}:${HEX[buf[off + 1]!]}:${HEX[buf[off + 2]!]}:${HEX[buf[off + 3]!]}:${HEX[buf[off + 4]!]}:${HEX[buf[off + 5]!]}`;
@@ -105,33 +114,20 @@ export function ipv4String(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-/** Recently seen IPv4 address texts by their upper and lower 16 bits (small integers: cheap keys). */
-const ipv4Texts = new Map<number, Map<number, string>>();
-let ipv4TextCount = 0;
-/** Most address texts kept; the cache starts over beyond it. */
-const MAX_IPV4_TEXTS = 1 << 17;
+/** Recently made IPv4 address texts, in a direct-mapped cache: a hash of the address picks the slot. */
+const IPV4_CACHE_BITS = 17;
+const ipv4CacheAddrs = new Int32Array(1 << IPV4_CACHE_BITS);
+const ipv4CacheTexts = new Array<string>(1 << IPV4_CACHE_BITS).fill('');
 
 /** ipv4String without making a new string for an address seen lately (the hot path's case). */
 function ipv4Text(buf: Buffer, off: number): string {
-  const hi = (buf[off]! << 8) | buf[off + 1]!;
-  const lo = (buf[off + 2]! << 8) | buf[off + 3]!;
-  let byLow = ipv4Texts.get(hi);
-  if (byLow === undefined) {
-    byLow = new Map();
-    ipv4Texts.set(hi, byLow);
-  }
-  let text = byLow.get(lo);
-  if (text === undefined) {
-    if (ipv4TextCount >= MAX_IPV4_TEXTS) {
-      ipv4Texts.clear();
-      ipv4TextCount = 0;
-      byLow = new Map();
-      ipv4Texts.set(hi, byLow);
-    }
-    text = ipv4String(buf, off);
-    byLow.set(lo, text);
-    ipv4TextCount += 1;
-  }
+  const addr = (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
+  const slot = Math.imul(addr, 0x9e3779b1) >>> (32 - IPV4_CACHE_BITS);
+  const cached = ipv4CacheTexts[slot]!;
+  if (ipv4CacheAddrs[slot] === addr && cached !== '') return cached;
+  const text = ipv4String(buf, off);
+  ipv4CacheAddrs[slot] = addr;
+  ipv4CacheTexts[slot] = text;
   return text;
 }
 
@@ -310,7 +306,7 @@ export class Decoder {
 
   /** Ethertype at `typeOff`, then 802.1Q/QinQ tags. */
   private ether(data: Buffer, typeOff: number): boolean {
-    return this.etherType(data, data.readUInt16BE(typeOff), typeOff + 2);
+    return this.etherType(data, be16(data, typeOff), typeOff + 2);
   }
 
   private etherType(data: Buffer, type: number, off: number): boolean {
@@ -380,11 +376,11 @@ export class Decoder {
     if (data.length < off + 20) return false;
     const ihl = (data[off]! & 0x0f) * 4;
     if (data[off]! >> 4 !== 4 || ihl < 20 || data.length < off + ihl) return false;
-    let total = data.readUInt16BE(off + 2);
+    let total = be16(data, off + 2);
     // TSO captures write 0; take the captured length then.
     if (total === 0) total = data.length - off;
     if (total < ihl) return false;
-    const fragField = data.readUInt16BE(off + 6);
+    const fragField = be16(data, off + 6);
     const more = (fragField & 0x2000) !== 0;
     const fragOff = (fragField & 0x1fff) * 8;
     const proto = data[off + 9]!;
@@ -542,21 +538,21 @@ export class Decoder {
         if (avail < 20 || d.l4Len < 20) return false;
         const hlen = (data[off + 12]! >> 4) * 4;
         if (hlen < 20 || hlen > d.l4Len) return false;
-        d.sport = data.readUInt16BE(off);
-        d.dport = data.readUInt16BE(off + 2);
-        d.seq = data.readUInt32BE(off + 4);
-        d.ack = data.readUInt32BE(off + 8);
+        d.sport = be16(data, off);
+        d.dport = be16(data, off + 2);
+        d.seq = be32(data, off + 4);
+        d.ack = be32(data, off + 8);
         d.tcpFlags = data[off + 13]!;
-        d.window = data.readUInt16BE(off + 14);
+        d.window = be16(data, off + 14);
         d.payloadOff = off + hlen;
         d.payloadLen = d.l4Len - hlen;
         return true;
       }
       case PROTO_UDP:
         if (avail < 8 || d.l4Len < 8) return false;
-        d.sport = data.readUInt16BE(off);
-        d.dport = data.readUInt16BE(off + 2);
-        d.udpLen = data.readUInt16BE(off + 4);
+        d.sport = be16(data, off);
+        d.dport = be16(data, off + 2);
+        d.udpLen = be16(data, off + 4);
         d.payloadOff = off + 8;
         d.payloadLen = d.l4Len - 8;
         return true;

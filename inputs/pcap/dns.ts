@@ -98,12 +98,12 @@ function isTracked(opcode: number): boolean {
   return opcode === OPCODE_QUERY || opcode === OPCODE_NOTIFY || opcode === OPCODE_UPDATE;
 }
 
-/** The dns.log row and the dns record of an entry. */
-function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: DnsRecord } {
+/** The dns.log row of an entry. */
+function dnsRow(info: DnsInfo): ZeekValue[] {
   const opt = (v: number | undefined): ZeekValue => v ?? '-';
   const qclassText = info.qclass === undefined ? undefined : qclassName(info.qclass);
   const rcodeText = info.rcode === undefined ? undefined : rcodeName(info.rcode);
-  const row: ZeekValue[] = [
+  return [
     zeekTime(info.ts), info.uid, info.origH, info.origP, info.respH, info.respP, info.proto, info.transId,
     zeekTime(info.rtt), info.query === undefined ? '-' : zeekString(info.query), opt(info.qclass), qclassText ?? '-',
     opt(info.qtype), info.qtypeName === undefined ? '-' : zeekString(info.qtypeName), opt(info.rcode), rcodeText ?? '-',
@@ -111,7 +111,13 @@ function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: Dn
     info.ttls === undefined ? '-' : info.ttls.map((t) => zeekTime(t)).join(','), zeekBool(info.rejected),
     opt(info.opcode), info.opcodeName ?? '-',
   ];
-  const record: DnsRecord = {
+}
+
+/** The dns record of an entry. */
+function dnsRecord(info: DnsInfo, iface: string): DnsRecord {
+  const qclassText = info.qclass === undefined ? undefined : qclassName(info.qclass);
+  const rcodeText = info.rcode === undefined ? undefined : rcodeName(info.rcode);
+  return {
     kind: 'dns',
     ts: info.ts,
     uid: info.uid,
@@ -129,14 +135,19 @@ function dnsOutput(info: DnsInfo, iface: string): { row: ZeekValue[]; record: Dn
     answers: (info.answers ?? []).map((a) => zeekList([a])),
     TTLs: info.ttls ?? [],
   };
-  return { row, record };
 }
+
+/** First buffer of a TCP DNS message (Node's pool serves it); grown up to the declared length. */
+const INITIAL_MESSAGE_BUFFER = 2048;
 
 /** One direction of a TCP DNS connection: 2-byte length, then the message. */
 class TcpFraming {
   readonly stream: TcpStream;
   private lengthBytes: number[] = [];
+  /** The current message's bytes so far, in a buffer grown as they come (most streams are not DNS). */
   private message: Buffer | undefined;
+  /** The current message's declared length. */
+  private messageLength = 0;
   private filled = 0;
   /** A hole in the stream: framing is lost, the direction is ignored. */
   broken = false;
@@ -156,15 +167,21 @@ class TcpFraming {
       if (this.message === undefined) {
         this.lengthBytes.push(bytes[i++]!);
         if (this.lengthBytes.length < 2) continue;
-        this.message = Buffer.alloc((this.lengthBytes[0]! << 8) | this.lengthBytes[1]!);
+        this.messageLength = (this.lengthBytes[0]! << 8) | this.lengthBytes[1]!;
+        this.message = Buffer.allocUnsafe(Math.min(this.messageLength, INITIAL_MESSAGE_BUFFER));
         this.lengthBytes = [];
         this.filled = 0;
       }
-      const n = Math.min(this.message.length - this.filled, bytes.length - i);
+      const n = Math.min(this.messageLength - this.filled, bytes.length - i);
+      if (this.filled + n > this.message.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(this.messageLength, Math.max(this.filled + n, this.message.length * 2)));
+        this.message.copy(bigger, 0, 0, this.filled);
+        this.message = bigger;
+      }
       bytes.copy(this.message, this.filled, i, i + n);
       this.filled += n;
       i += n;
-      if (this.filled === this.message.length) {
+      if (this.filled === this.messageLength) {
         const msg = this.message;
         this.message = undefined;
         this.filled = 0;
@@ -175,7 +192,7 @@ class TcpFraming {
 
   /** The declared length of the message being read, once known. */
   get expected(): number | undefined {
-    return this.message?.length;
+    return this.message === undefined ? undefined : this.messageLength;
   }
 }
 
@@ -392,9 +409,8 @@ class DnsSession implements AnalyzerSession {
   }
 
   private log(info: DnsInfo): void {
-    const { row, record } = dnsOutput(info, this.conn.iface);
-    this.out.record(record);
-    this.out.log(DNS_LOG, row);
+    this.out.record(dnsRecord(info, this.conn.iface));
+    if (this.out.logging) this.out.log(DNS_LOG, dnsRow(info));
   }
 
   /** Partial TCP messages are parsed; entries still waiting for their other half are logged. */

@@ -212,12 +212,17 @@ export class CaptureFile {
     else this.parsePcapng(onPacket);
   }
 
+  // Reads of bytes known to be in the buffer, without Buffer's per-call argument checks.
   private u32(at: number, le: boolean): number {
-    return le ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
+    const b = this.buf;
+    return le
+      ? (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000
+      : b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
   }
 
   private u16(at: number, le: boolean): number {
-    return le ? this.buf.readUInt16LE(at) : this.buf.readUInt16BE(at);
+    const b = this.buf;
+    return le ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!;
   }
 
   private parsePcap(onPacket: (pkt: RawPacket) => void): void {

@@ -13,9 +13,9 @@ import type { FilesRecord } from '../records.js';
 import type { AnalyzerOutput } from './analyzer.js';
 import type { TrackedConn } from './conntrack.js';
 import { SNIFF_BYTES, sniffMimeType } from './filesMagic.js';
+import { ZeekIds } from './zeekIds.js';
 import { isLocalAddr, type ZeekLogSpec, zeekBool, zeekList, zeekOptional, zeekString, zeekTime } from './zeekLog.js';
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** The hash analyzers run on every file, as Zeek names them in files.log `analyzers`. */
 const HASH_ANALYZERS = ['MD5', 'SHA1', 'SHA256'];
 
@@ -143,6 +143,7 @@ export class FileTransfer {
       size: totalBytes ?? 0,
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     this.out.log(FILES_LOG, [
       zeekTime(this.firstTime), this.fuid, conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, zeekString(source),
       depth, zeekList(HASH_ANALYZERS), zeekOptional(mime), zeekOptional(filename), zeekTime(this.lastTime - this.firstTime),
@@ -154,29 +155,11 @@ export class FileTransfer {
 
 /** Hands out file transfers with Zeek-like unique ids for one capture. */
 export class FileTracker {
-  private idState = 0x5eed_f11e;
+  private readonly fuids = new ZeekIds('F', 0x5eed_f11e);
 
   constructor(private readonly out: AnalyzerOutput) {}
 
   open(origin: FileOrigin): FileTransfer {
-    return new FileTransfer(this.newFuid(), origin, this.out);
-  }
-
-  private newFuid(): string {
-    // xorshift32, three words -> 'F' + base62.
-    let id = 'F';
-    for (let w = 0; w < 3; w++) {
-      let x = this.idState;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.idState = x >>> 0;
-      let v = this.idState;
-      for (let i = 0; i < 6 && (v > 0 || i < 5); i++) {
-        id += BASE62[v % 62];
-        v = Math.floor(v / 62);
-      }
-    }
-    return id;
+    return new FileTransfer(this.fuids.next(), origin, this.out);
   }
 }

@@ -1,13 +1,14 @@
 // MIME type of a file from the first bytes of its content, like Zeek's file-magic signatures
 // (base/frameworks/files/magic/*.sig): every signature is a pattern anchored at the start of the
-// content and a strength; the strongest match names the type. The table holds the common
-// signatures of web and mail traffic (text, markup, scripts, images, archives, executables,
-// documents, media); content matching none of them has no MIME type (Zeek logs '-').
+// content (PHP's is searched anywhere) and a strength; the strongest match names the type. The
+// table holds the common signatures of web and mail traffic (text, markup, scripts, images,
+// archives, executables, documents, media); content matching none of them has no MIME type
+// (Zeek logs '-').
 
 /** Bytes of a file's start that are sniffed (Zeek's default_file_bof_buffer_size). */
 export const SNIFF_BYTES = 4096;
 
-/** [mime type, strength, pattern over the bytes as latin1 text, anchored at the start]. */
+/** [mime type, strength, pattern over the bytes as latin1 text]. */
 type Signature = readonly [string, number, RegExp];
 
 /** Optional byte-order mark, blank lines and HTML comments before a markup document's first tag. */
@@ -31,7 +32,8 @@ const SIGNATURES: readonly Signature[] = [
   ['text/x-shellscript', 250, new RegExp(`${SHEBANG}(?:ba|tc|c|z|fa|ae|k)?sh`)],
   ['text/x-perl', 60, new RegExp(`${SHEBANG}perl`)],
   ['text/x-python', 60, new RegExp(`${SHEBANG}python`)],
-  ['text/x-php', 40, /^[\s\S]*<\?php/],
+  // Anywhere in the sniffed bytes (Zeek's ^.*<\?php): an unanchored search finds it without backtracking.
+  ['text/x-php', 40, /<\?php/],
   ['application/javascript', 60, /^[\r\n \t]*<script[ \t]+(?:type|language)=['"]?(?:text\/)?javascript/i],
   ['application/javascript', 60, /^\(function\(\)[ \t\n]*\{/],
   // Executables and bytecode

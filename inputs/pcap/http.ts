@@ -524,7 +524,7 @@ class HttpSession implements AnalyzerSession {
       else if (name === 'ORIGIN') txn.origin = value;
       else if (name === 'USER-AGENT') {
         txn.userAgent = value;
-        this.software.report({ conn: this.conn, isOrig: true, type: 'HTTP::BROWSER', unparsed: value, version: parseBrowserVersion(value), browser: true });
+        this.software.report({ conn: this.conn, isOrig: true, type: 'HTTP::BROWSER', unparsed: value, parse: parseBrowserVersion, browser: true });
       } else if (PROXY_HEADERS.has(name)) {
         txn.proxied ??= [];
         const entry = `${name} -> ${value}`;
@@ -535,7 +535,7 @@ class HttpSession implements AnalyzerSession {
         txn.username = colonAt >= 0 ? decoded.slice(0, colonAt) : `<problem-decoding> (${value})`;
       }
     } else if (name === 'SERVER') {
-      this.software.report({ conn: this.conn, isOrig: false, type: 'HTTP::SERVER', unparsed: value, version: parseSoftwareVersion(value) });
+      this.software.report({ conn: this.conn, isOrig: false, type: 'HTTP::SERVER', unparsed: value, parse: parseSoftwareVersion });
     }
   }
 
@@ -755,6 +755,7 @@ class HttpSession implements AnalyzerSession {
       resp_fuids: loggedList(txn.respFuids ?? []),
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     this.out.log(HTTP_LOG, [
       zeekTime(txn.ts), conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, txn.transDepth, text(txn.method),
       text(txn.host), text(txn.uri), text(txn.referrer), text(txn.version), text(txn.userAgent), text(txn.origin),

@@ -19,7 +19,7 @@
 import type { ErrorSink } from '../errors.js';
 import type { FlowReader } from '../reader.js';
 import type { ArpRecord, ConnRecord, FlowRecord, PayloadMatchRecord } from '../records.js';
-import { type AnalyzerOutput, AnalyzerSet, connFields } from './analyzer.js';
+import { type AnalyzerOutput, AnalyzerSet } from './analyzer.js';
 import { createAnalyzers } from './analyzers.js';
 import { arpRecord } from './arp.js';
 import { transportChecksumValid } from './checksum.js';
@@ -72,9 +72,16 @@ function payloadMatchRecord(conn: TrackedConn, isOrig: boolean, match: PayloadMa
   };
 }
 
-/** Min-heap of records by ts; ties keep arrival order. */
+/** Record a (ts, arrival number) comes before record b. */
+function before(ta: number, sa: number, tb: number, sb: number): boolean {
+  return ta < tb || (ta === tb && sa < sb);
+}
+
+/** Min-heap of records by ts; ties keep arrival order. Items move with their ts and arrival number. */
 class RecordHeap {
   private readonly items: FlowRecord[] = [];
+  /** Each item's ts and arrival number, side by side with it. */
+  private readonly times: number[] = [];
   private readonly seqs: number[] = [];
   private seq = 0;
 
@@ -82,52 +89,55 @@ class RecordHeap {
     return this.items.length;
   }
 
-  private less(i: number, j: number): boolean {
-    const a = this.items[i]!.ts;
-    const b = this.items[j]!.ts;
-    return a < b || (a === b && this.seqs[i]! < this.seqs[j]!);
-  }
-
-  private swap(i: number, j: number): void {
-    const it = this.items;
-    const sq = this.seqs;
-    [it[i], it[j]] = [it[j]!, it[i]!];
-    [sq[i], sq[j]] = [sq[j]!, sq[i]!];
-  }
-
   push(record: FlowRecord): void {
-    this.items.push(record);
-    this.seqs.push(this.seq++);
-    let i = this.items.length - 1;
+    const { items, times, seqs } = this;
+    const ts = record.ts;
+    const seq = this.seq++;
+    let i = items.length;
+    items.push(record);
+    times.push(ts);
+    seqs.push(seq);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      this.swap(i, parent);
+      if (!before(ts, seq, times[parent]!, seqs[parent]!)) break;
+      items[i] = items[parent]!;
+      times[i] = times[parent]!;
+      seqs[i] = seqs[parent]!;
       i = parent;
     }
+    items[i] = record;
+    times[i] = ts;
+    seqs[i] = seq;
   }
 
   peekTs(): number {
-    return this.items.length > 0 ? this.items[0]!.ts : Infinity;
+    return this.items.length > 0 ? this.times[0]! : Infinity;
   }
 
   pop(): FlowRecord {
-    const top = this.items[0]!;
-    const last = this.items.length - 1;
-    this.swap(0, last);
-    this.items.pop();
-    this.seqs.pop();
+    const { items, times, seqs } = this;
+    const top = items[0]!;
+    const lastItem = items.pop()!;
+    const lastTs = times.pop()!;
+    const lastSeq = seqs.pop()!;
+    const n = items.length;
+    if (n === 0) return top;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
-      let m = i;
-      if (l < last && this.less(l, m)) m = l;
-      if (r < last && this.less(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
+      let c = -1;
+      if (l < n && before(times[l]!, seqs[l]!, lastTs, lastSeq)) c = l;
+      if (r < n && (c < 0 ? before(times[r]!, seqs[r]!, lastTs, lastSeq) : before(times[r]!, seqs[r]!, times[l]!, seqs[l]!))) c = r;
+      if (c < 0) break;
+      items[i] = items[c]!;
+      times[i] = times[c]!;
+      seqs[i] = seqs[c]!;
+      i = c;
     }
+    items[i] = lastItem;
+    times[i] = lastTs;
+    seqs[i] = lastSeq;
     return top;
   }
 }
@@ -137,7 +147,14 @@ function connRecord(f: FinishedConn): ConnRecord {
   return {
     kind: 'conn',
     ts: c.ts,
-    ...connFields(c),
+    // connFields(c), written out: a spread of it costs an object and a slow copy per connection.
+    uid: c.uid,
+    saddr: c.origH,
+    daddr: c.respH,
+    interface: c.iface,
+    source: 'pcap',
+    sport: c.origP,
+    dport: c.respP,
     proto: f.proto,
     appproto: c.service,
     dur: f.duration ?? 0,
@@ -177,6 +194,7 @@ export class PcapInput implements FlowReader {
     const output: AnalyzerOutput = {
       record: (record) => this.held.push(record),
       log: (spec, values) => this.logs?.write(spec, values),
+      logging: this.logs !== undefined,
     };
     const analyzers = new AnalyzerSet(createAnalyzers(output));
     this.tracker = new ConnTracker({

@@ -405,6 +405,7 @@ class SmtpSession implements AnalyzerSession {
       last_reply: loggedText(t.lastReply),
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     this.out.log(SMTP_LOG, [
       zeekTime(t.ts), conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, t.transDepth, zeekOptional(t.helo),
       zeekOptional(t.mailfrom), zeekList(t.rcptto), zeekOptional(t.date), zeekOptional(t.from), zeekList(t.to),

@@ -58,15 +58,27 @@ export interface SoftwareSighting {
   /** Zeek's software type, e.g. SSH::CLIENT, HTTP::BROWSER, HTTP::SERVER. */
   type: string;
   unparsed: string;
-  version: SoftwareVersion;
+  /** How the type's version strings are parsed (e.g. parseSoftwareVersion). */
+  parse: (unparsed: string) => SoftwareVersion;
   /** HTTP::BROWSER (Slips' http_browser flag). */
   browser?: boolean;
 }
+
+interface ParsedVersion {
+  version: SoftwareVersion;
+  /** The numbers and addl joined: what "the version changed" compares. */
+  versionKey: string;
+}
+
+/** Most parsed version strings remembered per parser. */
+const MAX_PARSED = 10_000;
 
 /** Emits software records and software.log lines for the sightings of one capture. */
 export class SoftwareTracker {
   /** Last logged version per host + software type + name (Zeek's Software::tracked). */
   private readonly tracked = new Map<string, string>();
+  /** Parsed version strings by parser (the same strings come again and again), with their version keys. */
+  private readonly parsed = new Map<(unparsed: string) => SoftwareVersion, Map<string, ParsedVersion>>();
 
   constructor(private readonly out: AnalyzerOutput) {}
 
@@ -74,9 +86,8 @@ export class SoftwareTracker {
     const conn = s.conn;
     const host = s.isOrig ? conn.origH : conn.respH;
     if (!isLocalAddr(host)) return;
-    const v = s.version;
+    const { version: v, versionKey } = this.parsedVersion(s.unparsed, s.parse);
     const key = `${host}\0${s.type}\0${v.name}`;
-    const versionKey = [v.major, v.minor, v.minor2, v.minor3, v.addl].join('.');
     if (this.tracked.get(key) === versionKey) return;
     if (this.tracked.size >= MAX_TRACKED_SOFTWARE && !this.tracked.has(key)) this.tracked.clear();
     this.tracked.set(key, versionKey);
@@ -97,10 +108,27 @@ export class SoftwareTracker {
       http_browser: s.browser ?? false,
     };
     this.out.record(record);
+    if (!this.out.logging) return;
     const count = (n: string): string => (n === '' ? '-' : n);
     this.out.log(SOFTWARE_LOG, [
       zeekTime(record.ts), host, record.sport === 0 ? '-' : record.sport, s.type, zeekString(v.name), count(v.major),
       count(v.minor), count(v.minor2), count(v.minor3), v.addl === '' ? '-' : zeekString(v.addl), zeekString(s.unparsed),
     ]);
+  }
+
+  private parsedVersion(unparsed: string, parse: (unparsed: string) => SoftwareVersion): ParsedVersion {
+    let byText = this.parsed.get(parse);
+    if (byText === undefined) {
+      byText = new Map();
+      this.parsed.set(parse, byText);
+    }
+    let entry = byText.get(unparsed);
+    if (entry === undefined) {
+      const version = parse(unparsed);
+      entry = { version, versionKey: [version.major, version.minor, version.minor2, version.minor3, version.addl].join('.') };
+      if (byText.size >= MAX_PARSED) byText.clear();
+      byText.set(unparsed, entry);
+    }
+    return entry;
   }
 }

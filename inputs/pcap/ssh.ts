@@ -22,7 +22,7 @@ import type { SshRecord } from '../records.js';
 import { addService, connFields, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import { createHash } from 'node:crypto';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
-import { TcpStream } from './stream.js';
+import { NO_BYTES, TcpStream } from './stream.js';
 import { parseSoftwareVersion, type SoftwareTracker } from './software.js';
 import { isLocalAddr, type ZeekLogSpec, zeekBool, zeekOptional, zeekTime } from './zeekLog.js';
 
@@ -209,8 +209,8 @@ class SshSession implements AnalyzerSession {
 
   private newSide(isOrig: boolean): Side {
     const side: Side = {
-      isOrig, head: '', line: Buffer.alloc(0), skipped: 0, banner: undefined, announced: false,
-      packet: Buffer.alloc(0), kexInit: undefined, encrypted: false, done: false,
+      isOrig, head: '', line: NO_BYTES, skipped: 0, banner: undefined, announced: false,
+      packet: NO_BYTES, kexInit: undefined, encrypted: false, done: false,
       stream: new TcpStream({
         data: (bytes) => this.data(side, bytes),
         gap: () => {
@@ -269,19 +269,23 @@ class SshSession implements AnalyzerSession {
     let start = 0;
     while (start < fresh.length) {
       const end = fresh.indexOf(0x0a, start);
-      const piece = fresh.subarray(start, end < 0 ? fresh.length : end);
-      if (side.line.length + piece.length > BANNER_LIMIT || side.skipped > MAX_PRE_BANNER) {
+      const stop = end < 0 ? fresh.length : end;
+      if (side.line.length + (stop - start) > BANNER_LIMIT || side.skipped > MAX_PRE_BANNER) {
         side.done = true;
         return undefined;
       }
-      side.line = side.line.length === 0 ? Buffer.from(piece) : Buffer.concat([side.line, piece]);
-      if (end < 0) return undefined;
-      const line = side.line.toString('latin1').replace(/\r$/, '');
-      side.skipped += side.line.length + 1;
-      side.line = Buffer.alloc(0);
+      if (end < 0) {
+        // An incomplete line waits (copied) for the rest.
+        side.line = side.line.length === 0 ? Buffer.from(fresh.subarray(start, stop)) : Buffer.concat([side.line, fresh.subarray(start, stop)]);
+        return undefined;
+      }
+      // A complete line: only a banner is made into text.
+      const line = side.line.length === 0 ? fresh.subarray(start, stop) : Buffer.concat([side.line, fresh.subarray(start, stop)]);
+      side.skipped += line.length + 1;
+      side.line = NO_BYTES;
       start = end + 1;
-      if (line.startsWith('SSH-')) {
-        side.banner = line;
+      if (line.length >= 4 && line[0] === 0x53 && line[1] === 0x53 && line[2] === 0x48 && line[3] === 0x2d) {
+        side.banner = line.toString('latin1').replace(/\r$/, '');
         return fresh.subarray(start);
       }
     }
@@ -295,7 +299,7 @@ class SshSession implements AnalyzerSession {
       const total = 4 + buf.readUInt32BE(0);
       if (total > MAX_PACKET || total < 6) {
         side.done = true;
-        side.packet = Buffer.alloc(0);
+        side.packet = NO_BYTES;
         return;
       }
       if (buf.length < total) break;
@@ -304,7 +308,7 @@ class SshSession implements AnalyzerSession {
       buf = buf.subarray(total);
       if (payload.length > 0) this.message(side, payload);
       if (side.encrypted) {
-        side.packet = Buffer.alloc(0);
+        side.packet = NO_BYTES;
         if (buf.length > 0) this.encryptedSegment(side, buf.length);
         return;
       }
@@ -379,7 +383,7 @@ class SshSession implements AnalyzerSession {
       side.announced = true;
       if (!side.isOrig) addService(conn, 'ssh');
       const unparsed = side.banner.replace(/^SSH[0-9.-]+/, '');
-      this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, version: parseSoftwareVersion(unparsed) });
+      this.software.report({ conn, isOrig: side.isOrig, type: side.isOrig ? 'SSH::CLIENT' : 'SSH::SERVER', unparsed, parse: parseSoftwareVersion });
     }
   }
 
@@ -408,7 +412,7 @@ class SshSession implements AnalyzerSession {
       host_key: this.hostKey,
     };
     this.out.record(record);
-    this.out.log(SSH_LOG, sshRow(record));
+    if (this.out.logging) this.out.log(SSH_LOG, sshRow(record));
   }
 }
 

@@ -5,8 +5,19 @@
 // end), the hole is given up: its size is passed to `onGap` and delivery resumes after it, as
 // Zeek's reassembler reports a content gap.
 
+/** A shared empty buffer (zero length: nothing in it can change). */
+export const NO_BYTES: Buffer = Buffer.alloc(0);
+
 /** Bytes waiting beyond a hole before it is given up (Zeek buffers more; a capture rarely needs it). */
 const DEFAULT_MAX_PENDING = 256 * 1024;
+
+interface Segment {
+  seq: number;
+  data: Buffer;
+}
+
+/** The empty pending list streams share until they hold a segment (never changed). */
+const NO_SEGMENTS: Segment[] = [];
 
 export interface TcpStreamHandlers {
   /** Contiguous bytes, in order (valid only during the call). */
@@ -18,7 +29,8 @@ export interface TcpStreamHandlers {
 export class TcpStream {
   /** Relative sequence number of the next byte to deliver (undefined before the first segment). */
   private next: number | undefined;
-  private pending: { seq: number; data: Buffer }[] = [];
+  /** Segments waiting behind a hole, by seq (the shared empty list until the first one). */
+  private pending: Segment[] = NO_SEGMENTS;
   private pendingBytes = 0;
   /** Bytes delivered so far. */
   delivered = 0;
@@ -38,12 +50,13 @@ export class TcpStream {
     const end = seq + bytes.length;
     if (end <= this.next) return;
     if (seq <= this.next) {
-      this.deliver(bytes.subarray(this.next - seq), end);
+      this.deliver(seq === this.next ? bytes : bytes.subarray(this.next - seq), end);
       this.drain();
       return;
     }
     let i = this.pending.length;
     while (i > 0 && this.pending[i - 1]!.seq > seq) i--;
+    if (this.pending === NO_SEGMENTS) this.pending = [];
     this.pending.splice(i, 0, { seq, data: Buffer.from(bytes) });
     this.pendingBytes += bytes.length;
     while (this.pendingBytes > this.maxPending && this.pending.length > 0) this.skipHole();

@@ -14,7 +14,7 @@
 
 import { addService, type AnalyzerOutput, type AnalyzerSession, type ProtocolAnalyzer } from './analyzer.js';
 import type { FinishedConn, TrackedConn } from './conntrack.js';
-import { TcpStream } from './stream.js';
+import { NO_BYTES, TcpStream } from './stream.js';
 import { HandshakeBuffer, HS_CLIENT_HELLO, HS_SERVER_HELLO, TlsHandshake } from './tlsHandshake.js';
 import { isTls13 } from './tlsTables.js';
 import { KnownCertificates } from './x509.js';
@@ -39,7 +39,7 @@ class Side {
   mode: Mode = 'start';
   readonly stream: TcpStream;
   /** Bytes of a record (header included) not complete yet, or the current text line. */
-  pending: Buffer = Buffer.alloc(0);
+  pending: Buffer = NO_BYTES;
   /** Ciphertext bytes still to skip. */
   skip = 0;
   encrypted = false;
@@ -111,11 +111,11 @@ class TlsSession implements AnalyzerSession {
    */
   private classify(side: Side, bytes: Buffer): Buffer {
     const head = side.pending.length > 0 ? Buffer.concat([side.pending, bytes]) : bytes;
-    side.pending = Buffer.alloc(0);
+    side.pending = NO_BYTES;
     if (head[0] === 0x16) {
       if (head.length < 6) {
         side.pending = Buffer.from(head);
-        return Buffer.alloc(0);
+        return NO_BYTES;
       }
       if (head[1] === 0x03 && head[2]! <= 0x03 && (head[5] === HS_CLIENT_HELLO || head[5] === HS_SERVER_HELLO)) {
         side.mode = 'tls';
@@ -126,7 +126,7 @@ class TlsSession implements AnalyzerSession {
       return head;
     }
     this.notTls(side);
-    return Buffer.alloc(0);
+    return NO_BYTES;
   }
 
   /** A side's bytes are neither TLS nor text: a session that saw no hello is not TLS. */
@@ -135,7 +135,11 @@ class TlsSession implements AnalyzerSession {
     if (!this.tls.seen) this.finished = true;
   }
 
-  /** Text lines before STARTTLS: returns the bytes after the line that ends the text part. */
+  /**
+   * Text lines before STARTTLS: returns the bytes after the line that ends the text part. Only
+   * the client's lines are read (kept across segments while incomplete); the server's answer
+   * is its next complete line, whatever it says.
+   */
   private text(side: Side, bytes: Buffer): Buffer {
     let pos = 0;
     while (pos < bytes.length) {
@@ -144,24 +148,29 @@ class TlsSession implements AnalyzerSession {
       side.textBytes += end - pos;
       if (side.textBytes > MAX_TEXT) {
         this.notTls(side);
-        return Buffer.alloc(0);
+        return NO_BYTES;
       }
-      side.pending = side.pending.length === 0 ? Buffer.from(bytes.subarray(pos, end)) : Buffer.concat([side.pending, bytes.subarray(pos, end)]);
+      const start = pos;
       pos = end;
-      if (nl < 0) break;
-      const line = side.pending.toString('latin1').replace(/\r?\n$/, '');
-      side.pending = Buffer.alloc(0);
-      if (side.isOrig && STARTTLS_COMMAND.test(line)) {
-        this.starttlsAsked = true;
-        side.mode = 'start';
-        return bytes.subarray(pos);
+      if (nl < 0) {
+        if (side.isOrig) side.pending = side.pending.length === 0 ? Buffer.from(bytes.subarray(start, end)) : Buffer.concat([side.pending, bytes.subarray(start, end)]);
+        break;
       }
-      if (!side.isOrig && this.starttlsAsked) {
+      if (side.isOrig) {
+        // The line with its line end: STARTTLS_COMMAND's trailing \s* takes the \r\n.
+        const line = side.pending.length === 0 ? bytes.toString('latin1', start, end) : Buffer.concat([side.pending, bytes.subarray(start, end)]).toString('latin1');
+        side.pending = NO_BYTES;
+        if (STARTTLS_COMMAND.test(line)) {
+          this.starttlsAsked = true;
+          side.mode = 'start';
+          return bytes.subarray(pos);
+        }
+      } else if (this.starttlsAsked) {
         side.mode = 'start';
         return bytes.subarray(pos);
       }
     }
-    return Buffer.alloc(0);
+    return NO_BYTES;
   }
 
   /** TLS records: returns what is left once the side stops (nothing while it goes on). */
@@ -180,15 +189,15 @@ class TlsSession implements AnalyzerSession {
       pos += take;
       if (side.pending.length < want) break;
       if (want === 5) {
-        if (!this.header(side)) return Buffer.alloc(0);
+        if (!this.header(side)) return NO_BYTES;
         continue;
       }
       const record = side.pending;
-      side.pending = Buffer.alloc(0);
+      side.pending = NO_BYTES;
       this.plaintext(side, record[0]!, record.subarray(5));
-      if (this.finished || side.mode !== 'tls') return Buffer.alloc(0);
+      if (this.finished || side.mode !== 'tls') return NO_BYTES;
     }
-    return Buffer.alloc(0);
+    return NO_BYTES;
   }
 
   /** A complete record header; false when analysis stopped. */
@@ -203,7 +212,7 @@ class TlsSession implements AnalyzerSession {
     if (!side.encrypted && type === CT_APPLICATION_DATA && isTls13(this.tls.versionNum)) side.encrypted = true;
     if (!side.encrypted) return true;
     // Ciphertext: counted, never buffered.
-    side.pending = Buffer.alloc(0);
+    side.pending = NO_BYTES;
     side.skip = length;
     if (this.orig.encrypted && this.resp.encrypted && !this.tls.established) {
       this.tls.established = true;

@@ -13,7 +13,7 @@ import { type AnalyzerOutput, connFields } from './analyzer.js';
 import type { TrackedConn } from './conntrack.js';
 import { alertName, cipherHasEcdhParams, cipherName, curveName, isGrease, isTls13, versionName } from './tlsTables.js';
 import { certMatchesHost, type Certificate, type KnownCertificates, loggedText, parseCertificate, selfSignedStatus, X509_LOG, x509Record, x509Row } from './x509.js';
-import { type ZeekLogSpec, type ZeekValue, zeekBool, zeekList, zeekOptional, zeekString, zeekTime } from './zeekLog.js';
+import { type ZeekLogSpec, zeekBool, zeekList, zeekOptional, zeekString, zeekTime } from './zeekLog.js';
 
 /** Zeek's SSL::max_ssl_history_length. */
 const MAX_HISTORY = 100;
@@ -365,7 +365,7 @@ export class TlsHandshake {
       const hostCert = !isClient && index === 0;
       const clientCert = isClient && index === 0;
       if (this.knownCerts === undefined || this.knownCerts.shouldLog(cert.fingerprint, hostCert, clientCert, now)) {
-        this.out.log(X509_LOG, x509Row(now, cert, hostCert, clientCert));
+        if (this.out.logging) this.out.log(X509_LOG, x509Row(now, cert, hostCert, clientCert));
         this.out.record(x509Record(now, cert, this.conn.iface));
       }
     }
@@ -396,15 +396,16 @@ export class TlsHandshake {
     const validation = this.certChain !== undefined ? selfSignedStatus(this.certChain) : '';
     const sniMatches = this.serverName !== '' && leaf !== undefined ? certMatchesHost(leaf, this.serverName) : undefined;
     const fps = (chain: Certificate[] | undefined): string[] | undefined => chain?.map((c) => c.fingerprint);
-    const row: ZeekValue[] = [
-      zeekTime(this.ts), conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, zeekOptional(this.version),
-      zeekOptional(this.cipher), zeekOptional(this.curve), zeekOptional(this.serverName), zeekBool(this.resumed),
-      zeekOptional(this.lastAlert), zeekOptional(this.nextProtocol), zeekBool(this.established), zeekString(this.history),
-      zeekList(fps(this.certChain)), zeekList(fps(this.clientCertChain)), zeekBool(sniMatches),
-      zeekOptional(leaf?.subject), zeekOptional(leaf?.issuer), zeekOptional(validation), zeekOptional(this.ja3),
-      zeekOptional(this.ja3s),
-    ];
-    this.out.log(SSL_LOG, row);
+    if (this.out.logging) {
+      this.out.log(SSL_LOG, [
+        zeekTime(this.ts), conn.uid, conn.origH, conn.origP, conn.respH, conn.respP, zeekOptional(this.version),
+        zeekOptional(this.cipher), zeekOptional(this.curve), zeekOptional(this.serverName), zeekBool(this.resumed),
+        zeekOptional(this.lastAlert), zeekOptional(this.nextProtocol), zeekBool(this.established), zeekString(this.history),
+        zeekList(fps(this.certChain)), zeekList(fps(this.clientCertChain)), zeekBool(sniMatches),
+        zeekOptional(leaf?.subject), zeekOptional(leaf?.issuer), zeekOptional(validation), zeekOptional(this.ja3),
+        zeekOptional(this.ja3s),
+      ]);
+    }
     const record: SslRecord = {
       kind: 'ssl', ts: this.ts, ...connFields(conn),
       version: this.version,

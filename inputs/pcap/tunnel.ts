@@ -189,6 +189,7 @@ export class Tunnels {
 
   /** A connection ended: if it was a discovered tunnel, the tunnel is closed. */
   closed(conn: TrackedConn, ts: number): void {
+    if (this.active.size === 0) return;
     const layer = this.active.get(conn.uid);
     if (layer === undefined) return;
     this.active.delete(conn.uid);

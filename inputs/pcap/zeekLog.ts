@@ -48,7 +48,44 @@ const PRIVATE_SPACE = [
   '2001::/23', '2001:2::/48', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10',
 ].map((cidr) => ipaddr.parseCIDR(cidr));
 
+/** The IPv4 ranges of PRIVATE_SPACE as [network, mask] numbers (unsigned). */
+const PRIVATE_V4 = PRIVATE_SPACE.filter(([net]) => net.kind() === 'ipv4').map(([net, bits]) => {
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const [a, b, c, d] = (net as ipaddr.IPv4).octets;
+  return [(((a! << 24) | (b! << 16) | (c! << 8) | d!) & mask) >>> 0, mask] as const;
+});
+
+/** A dotted-quad IPv4 text as written by the decoder (no leading zeros) as a number, else -1. */
+function canonicalIpv4(addr: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const c = addr.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots += 1;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + (c - 0x30);
+      digits += 1;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
+}
+
 export function isLocalAddr(addr: string): boolean {
+  const v4 = canonicalIpv4(addr);
+  if (v4 >= 0) {
+    for (const [net, mask] of PRIVATE_V4) if (((v4 & mask) >>> 0) === net) return true;
+    return false;
+  }
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     parsed = ipaddr.parse(addr);
@@ -74,10 +111,14 @@ function stamp(date: Date): string {
   return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}-${p(date.getUTCHours())}-${p(date.getUTCMinutes())}-${p(date.getUTCSeconds())}`;
 }
 
+/** Characters Zeek's ASCII writer escapes as \xNN. */
+const NEEDS_ESCAPE = /[\\\t\n\x00-\x1f\x7f-\xff]/;
+
 /** A string field: escaped, '(empty)' when empty (Zeek's ASCII writer). */
 export function zeekString(value: string): string {
   if (value === '') return '(empty)';
   if (value === '-') return '\\x2d';
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\x00-\x1f\x7f-\xff]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
