@@ -29,10 +29,11 @@ import { interpretState } from '../inputs/state.js';
 import { readLines, readStreamLines as streamLines } from '../inputs/lineReader.js';
 import { openStdinInput, readStreamLines, stdinFormatOf } from '../inputs/stdin.js';
 import { suricataTime, zeekStateOf } from '../inputs/suricata.js';
+import { SHARED_SLIPS_DATASETS } from './helpers/shared.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/inputs/${name}`, import.meta.url));
 
-const SHARED = '/work/shared/datasets/slips';
+const SHARED = SHARED_SLIPS_DATASETS;
 const shared = (name: string): string => path.join(SHARED, name);
 const withShared = fs.existsSync(SHARED) ? test : test.skip;
 
