@@ -24,6 +24,7 @@
 // 'X' history letter), and `packet()` returns the connection so that a UDP tunnel can be opened.
 
 import type { AnalyzerSession } from './analyzer.js';
+import { TimeHeap } from './timeHeap.js';
 import { type ConnKey, ConnTable } from './connTable.js';
 import { ZeekIds } from './zeekIds.js';
 import type { EncapLayer, UdpTunnelState } from './tunnel.js';
@@ -281,19 +282,13 @@ const T_RESET = 4;
 const T_DNS = 5;
 
 /**
- * Binary min-heap of timers by time, ties in the order they were set. The heap holds slot
- * numbers with their times and set order side by side in typed arrays (no object per timer,
- * comparisons on contiguous memory); a slot holds the timer's connection, kind and generation
- * until it is popped, then goes back to the free list. Timers of removed connections do nothing
- * when they fire; once they are most of the heap they are dropped in one pass (the order of the
- * others is total, so it does not change).
+ * The timers, by time, ties in the order they were set (a TimeHeap of slot numbers). A slot holds
+ * the timer's connection, kind and generation in typed arrays until it is popped, then goes back
+ * to the free list. Timers of removed connections do nothing when they fire; once they are most
+ * of the heap they are dropped in one pass (the order of the others does not change).
  */
 class TimerQueue {
-  private times = new Float64Array(1024);
-  private orders = new Float64Array(1024);
-  private slots = new Int32Array(1024);
-  private size = 0;
-  private setCount = 0;
+  private readonly heap = new TimeHeap<number>();
   private readonly conns: (TrackedConn | undefined)[] = [];
   private kinds = new Uint8Array(1024);
   private gens = new Int32Array(1024);
@@ -318,98 +313,50 @@ class TimerQueue {
     this.kinds[slot] = kind;
     this.gens[slot] = gen;
     conn.pendingTimers += 1;
-    if (this.size === this.times.length) {
-      this.times = grow(this.times, new Float64Array(this.size * 2));
-      this.orders = grow(this.orders, new Float64Array(this.size * 2));
-      this.slots = grow(this.slots, new Int32Array(this.size * 2));
-    }
-    const { times, orders, slots } = this;
-    const order = this.setCount++;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (times[parent]! < t || (times[parent] === t && orders[parent]! < order)) break;
-      times[i] = times[parent]!;
-      orders[i] = orders[parent]!;
-      slots[i] = slots[parent]!;
-      i = parent;
-    }
-    times[i] = t;
-    orders[i] = order;
-    slots[i] = slot;
+    this.heap.push(t, slot);
   }
 
   /** Time of the next timer (Infinity when none). */
   peekTime(): number {
-    return this.size > 0 ? this.times[0]! : Infinity;
+    return this.heap.peekTime();
   }
 
   /** Removes the next timer into conn / kind / gen. */
   pop(): void {
-    const top = this.slots[0]!;
-    const conn = this.conns[top]!;
+    const slot = this.heap.pop();
+    const conn = this.conns[slot]!;
     this.conn = conn;
-    this.kind = this.kinds[top]!;
-    this.gen = this.gens[top]!;
-    this.conns[top] = undefined;
-    this.free.push(top);
-    conn.pendingTimers -= 1;
-    if (conn.removed) this.removedTimers -= 1;
-    const n = --this.size;
-    if (n > 0) this.siftDown(0, this.times[n]!, this.orders[n]!, this.slots[n]!, n);
+    this.kind = this.kinds[slot]!;
+    this.gen = this.gens[slot]!;
+    this.release(slot, conn);
   }
 
   /** A connection was removed: its pending timers have nothing left to do. */
   removed(conn: TrackedConn): void {
     this.removedTimers += conn.pendingTimers;
-    if (this.removedTimers > 4096 && this.removedTimers * 2 > this.size) this.dropRemoved();
+    if (this.removedTimers > 4096 && this.removedTimers * 2 > this.heap.size) this.dropRemoved();
   }
 
-  /** Places the entry (t, order, slot) at `i` or below in a heap of n entries. */
-  private siftDown(i: number, t: number, order: number, slot: number, n: number): void {
-    const { times, orders, slots } = this;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && (times[r]! < times[l]! || (times[r] === times[l] && orders[r]! < orders[l]!)) ? r : l;
-      if (t < times[c]! || (t === times[c] && order < orders[c]!)) break;
-      times[i] = times[c]!;
-      orders[i] = orders[c]!;
-      slots[i] = slots[c]!;
-      i = c;
-    }
-    times[i] = t;
-    orders[i] = order;
-    slots[i] = slot;
+  private release(slot: number, conn: TrackedConn): void {
+    this.conns[slot] = undefined;
+    this.free.push(slot);
+    conn.pendingTimers -= 1;
+    if (conn.removed) this.removedTimers -= 1;
   }
 
-  /** Drops the timers of removed connections and rebuilds the heap of the others. */
+  /** Drops the timers of removed connections. */
   private dropRemoved(): void {
-    const { times, orders, slots } = this;
-    let kept = 0;
-    for (let i = 0; i < this.size; i++) {
-      const slot = slots[i]!;
+    this.heap.retain((slot) => {
       const conn = this.conns[slot]!;
-      if (conn.removed) {
-        conn.pendingTimers -= 1;
-        this.conns[slot] = undefined;
-        this.free.push(slot);
-        continue;
-      }
-      times[kept] = times[i]!;
-      orders[kept] = orders[i]!;
-      slots[kept] = slot;
-      kept += 1;
-    }
-    this.size = kept;
-    this.removedTimers = 0;
-    for (let i = (kept >> 1) - 1; i >= 0; i--) this.siftDown(i, times[i]!, orders[i]!, slots[i]!, kept);
+      if (!conn.removed) return true;
+      this.release(slot, conn);
+      return false;
+    });
   }
 }
 
 /** `bigger` holding a copy of `small` at its start. */
-function grow<T extends Float64Array | Int32Array | Uint8Array>(small: T, bigger: T): T {
+function grow<T extends Int32Array | Uint8Array>(small: T, bigger: T): T {
   bigger.set(small);
   return bigger;
 }

@@ -27,6 +27,7 @@ import { ConnTracker, type FinishedConn, type TrackedConn } from './conntrack.js
 import { Decoder, KIND_ARP, KIND_IP, PROTO_UDP } from './decode.js';
 import { CaptureFile, type RawPacket } from './file.js';
 import { findLocationLeak, type PayloadMatch } from './leak.js';
+import { TimeHeap } from './timeHeap.js';
 import { type EncapLayer, Tunnels } from './tunnel.js';
 import { ARP_LOG, arpRow, CONN_LOG, connRow, ZeekLogWriter } from './zeekLog.js';
 
@@ -72,76 +73,6 @@ function payloadMatchRecord(conn: TrackedConn, isOrig: boolean, match: PayloadMa
   };
 }
 
-/** Record a (ts, arrival number) comes before record b. */
-function before(ta: number, sa: number, tb: number, sb: number): boolean {
-  return ta < tb || (ta === tb && sa < sb);
-}
-
-/** Min-heap of records by ts; ties keep arrival order. Items move with their ts and arrival number. */
-class RecordHeap {
-  private readonly items: FlowRecord[] = [];
-  /** Each item's ts and arrival number, side by side with it. */
-  private readonly times: number[] = [];
-  private readonly seqs: number[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(record: FlowRecord): void {
-    const { items, times, seqs } = this;
-    const ts = record.ts;
-    const seq = this.seq++;
-    let i = items.length;
-    items.push(record);
-    times.push(ts);
-    seqs.push(seq);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(ts, seq, times[parent]!, seqs[parent]!)) break;
-      items[i] = items[parent]!;
-      times[i] = times[parent]!;
-      seqs[i] = seqs[parent]!;
-      i = parent;
-    }
-    items[i] = record;
-    times[i] = ts;
-    seqs[i] = seq;
-  }
-
-  peekTs(): number {
-    return this.items.length > 0 ? this.times[0]! : Infinity;
-  }
-
-  pop(): FlowRecord {
-    const { items, times, seqs } = this;
-    const top = items[0]!;
-    const lastItem = items.pop()!;
-    const lastTs = times.pop()!;
-    const lastSeq = seqs.pop()!;
-    const n = items.length;
-    if (n === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let c = -1;
-      if (l < n && before(times[l]!, seqs[l]!, lastTs, lastSeq)) c = l;
-      if (r < n && (c < 0 ? before(times[r]!, seqs[r]!, lastTs, lastSeq) : before(times[r]!, seqs[r]!, times[l]!, seqs[l]!))) c = r;
-      if (c < 0) break;
-      items[i] = items[c]!;
-      times[i] = times[c]!;
-      seqs[i] = seqs[c]!;
-      i = c;
-    }
-    items[i] = lastItem;
-    times[i] = lastTs;
-    seqs[i] = lastSeq;
-    return top;
-  }
-}
-
 function connRecord(f: FinishedConn): ConnRecord {
   const c = f.conn;
   return {
@@ -174,7 +105,8 @@ export class PcapInput implements FlowReader {
   readonly inputType: string;
   readonly totalLines = undefined;
   private stopped = false;
-  private readonly held = new RecordHeap();
+  /** Records waiting for their turn, by ts (ties in arrival order). */
+  private readonly held = new TimeHeap<FlowRecord>();
   private readonly decoder = new Decoder();
   private readonly tracker: ConnTracker;
   private readonly tunnels: Tunnels;
@@ -192,7 +124,7 @@ export class PcapInput implements FlowReader {
     this.inputType = this.live ? 'interface' : 'pcap';
     this.logs = options.zeekLogDir !== undefined ? new ZeekLogWriter(options.zeekLogDir) : undefined;
     const output: AnalyzerOutput = {
-      record: (record) => this.held.push(record),
+      record: (record) => this.hold(record),
       log: (spec, values) => this.logs?.write(spec, values),
       logging: this.logs !== undefined,
     };
@@ -204,16 +136,20 @@ export class PcapInput implements FlowReader {
       onPayload: (conn, isOrig, seq, payload) => {
         analyzers.payload(conn, isOrig, seq, payload);
         const leak = findLocationLeak(payload);
-        if (leak !== undefined) this.held.push(payloadMatchRecord(conn, isOrig, leak));
+        if (leak !== undefined) this.hold(payloadMatchRecord(conn, isOrig, leak));
       },
       onConn: (finished) => {
         analyzers.finish(finished);
         this.tunnels.closed(finished.conn, this.tracker.now);
         this.logs?.write(CONN_LOG, connRow(finished));
-        this.held.push(connRecord(finished));
+        this.hold(connRecord(finished));
       },
     });
     this.tunnels = new Tunnels(() => this.tracker.newUid(), output, this.iface);
+  }
+
+  private hold(record: FlowRecord): void {
+    this.held.push(record.ts, record);
   }
 
   get linesRead(): number {
@@ -246,7 +182,7 @@ export class PcapInput implements FlowReader {
       const record: ArpRecord | undefined = arpRecord(d, ts, this.iface);
       if (record !== undefined) {
         this.logs?.write(ARP_LOG, arpRow(record));
-        this.held.push(record);
+        this.hold(record);
       }
     }
   }
@@ -257,7 +193,7 @@ export class PcapInput implements FlowReader {
     const now = this.tracker.now;
     let point = all ? Infinity : Math.min(this.tracker.oldestLiveStart(), now);
     if (point < now - MAX_HOLD) point = now - MAX_HOLD;
-    while (this.held.size > 0 && (this.held.peekTs() <= point || this.held.size > MAX_HELD)) out.push(this.held.pop());
+    while (this.held.size > 0 && (this.held.peekTime() <= point || this.held.size > MAX_HELD)) out.push(this.held.pop());
     return out;
   }
 
