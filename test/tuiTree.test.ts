@@ -90,6 +90,17 @@ test.serial('#4 a profile published live is listed within 1 s; cursor and expans
 });
 
 /** View 7 of the IP's alert: the count, the 3 evidence of the alert after Enter, Esc back. */
+/** The TUI on the slips-1.1.21 fixture with 192.168.2.12 expanded (its TWs listed). */
+async function openSlipsFixtureIp(t: ExecutionContext): Promise<TerminalSession> {
+  const redis = await startFixtureRedis(t, 'slips-1.1.21');
+  const session = await startTui(t, ['-p', String(redis.port)]);
+  await session.waitForText(/192\.168\.2\.12/);
+  await moveCursorTo(session, HOSTS_PANE, /192\.168\.2\.12/);
+  await session.press('enter');
+  await session.waitForText(/TW4\b/);
+  return session;
+}
+
 async function alertDrillDown(t: ExecutionContext, session: TerminalSession, twRow: RegExp, descriptions: string[]): Promise<void> {
   await moveCursorTo(session, HOSTS_PANE, twRow);
   await session.press('enter');
@@ -117,24 +128,14 @@ test('#5 alert (our plain JSON): 7, Enter lists its 3 evidence; Esc back', async
 });
 
 test('#5 alert whose value is a JSON string of 3 evidence ids (Slips v1.1.21)', async (t) => {
-  const redis = await startFixtureRedis(t, 'slips-1.1.21');
-  const session = await startTui(t, ['-p', String(redis.port)]);
-  await session.waitForText(/192\.168\.2\.12/);
-  await moveCursorTo(session, HOSTS_PANE, /192\.168\.2\.12/);
-  await session.press('enter');
-  await session.waitForText(/TW4\b/);
+  const session = await openSlipsFixtureIp(t);
   const evidence = readFixture('slips-1.1.21').keys['profile_192.168.2.12_timewindow3_evidence']!.value as Record<string, { description: string }>;
   await alertDrillDown(t, session, /TW3\b/, Object.values(evidence).map((e) => e.description));
   await session.quitCleanly(t);
 });
 
 test('a purged TW of a Slips v1.1.21 database shows purged; the others do not', async (t) => {
-  const redis = await startFixtureRedis(t, 'slips-1.1.21');
-  const session = await startTui(t, ['-p', String(redis.port)]);
-  await session.waitForText(/192\.168\.2\.12/);
-  await moveCursorTo(session, HOSTS_PANE, /192\.168\.2\.12/);
-  await session.press('enter');
-  await session.waitForText(/TW4\b/);
+  const session = await openSlipsFixtureIp(t);
   await sleep(200);
   const rows = hostsRows(session);
   t.regex(rows.find((row) => /TW1\b/.test(row))!, /purged/, session.dump());
