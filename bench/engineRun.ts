@@ -4,10 +4,9 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { detectionConfigOf, loadConfig } from '../core/config.js';
-import { Engine } from '../core/engine.js';
+import { loadConfig } from '../core/config.js';
+import { Engine, engineSettingsOf } from '../core/engine.js';
 import type { EvidenceListener } from '../core/evidenceHandler.js';
-import type { EvidenceType } from '../core/evidence.js';
 import { SharedKnowledge } from '../core/knowledge.js';
 import type { DetectorFactory } from '../detections/api.js';
 import { DETECTORS } from '../detections/index.js';
@@ -26,11 +25,7 @@ export async function runEngine(input: string, { detectors = DETECTORS, listener
   const config = loadConfig(path.join(PROJECT_ROOT, 'config', 'slips.yaml'));
   const reader = await openInput(input, new CollectingErrorSink());
   const engine = new Engine({
-    detection: detectionConfigOf(config),
-    onlyOneTw: config.parameters.onlyOneTw,
-    analysisDirection: config.parameters.analysis_direction,
-    evidenceThreshold: config.detection.evidence_detection_threshold,
-    disabledDetections: new Set(config.DisabledAlerts.disabled_detections as EvidenceType[]),
+    ...engineSettingsOf(config),
     interfaceName: 'default',
     detectors,
     knowledge: new SharedKnowledge(path.join(PROJECT_ROOT, 'config')),

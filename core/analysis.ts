@@ -6,10 +6,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { CliOptions } from './cli.js';
 import { OUR_VERSION, SLIPS_COMPAT_VERSION } from './cli.js';
-import { detectionConfigOf, type SlipsConfig } from './config.js';
+import type { SlipsConfig } from './config.js';
 import type { Printer } from './console.js';
-import { Engine } from './engine.js';
-import type { EvidenceType } from './evidence.js';
+import { Engine, engineSettingsOf } from './engine.js';
 import { formatWidth, humanTime } from './format/time.js';
 import { SharedKnowledge } from './knowledge.js';
 import { writeMetadata, appendEndDate } from './outputDir.js';
@@ -198,11 +197,7 @@ export async function runAnalysis(request: AnalysisRequest): Promise<number> {
     clientIps: config.parameters.client_ips,
   });
   const engine = new Engine({
-    detection: detectionConfigOf(config),
-    onlyOneTw: config.parameters.onlyOneTw,
-    analysisDirection: config.parameters.analysis_direction,
-    evidenceThreshold: config.detection.evidence_detection_threshold,
-    disabledDetections: new Set(config.DisabledAlerts.disabled_detections as EvidenceType[]),
+    ...engineSettingsOf(config),
     interfaceName: 'default',
     detectors: DETECTORS,
     knowledge,

@@ -5,6 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { ClosedTimeWindow, DetectionHost, Detector, DetectorFactory, FlowContext } from '../detections/api.js';
+import { detectionConfigOf, type SlipsConfig } from './config.js';
 import type { SharedKnowledge } from './knowledge.js';
 import type { ConnRecord, FlowKind, FlowRecord, X509Record } from '../inputs/records.js';
 import { ConnJoin } from '../detections/connByUid.js';
@@ -31,6 +32,17 @@ export interface EngineOptions {
   onConn?: (flow: ConnRecord, state: InterpretedState, tw: TimeWindow) => void;
   /** Called when a time window closes, after detectors saw it. */
   onWindowClosed?: (tw: TimeWindow) => void;
+}
+
+/** The engine options a configuration decides (the same for a real run and the bench). */
+export function engineSettingsOf(config: SlipsConfig): Pick<EngineOptions, 'detection' | 'onlyOneTw' | 'analysisDirection' | 'evidenceThreshold' | 'disabledDetections'> {
+  return {
+    detection: detectionConfigOf(config),
+    onlyOneTw: config.parameters.onlyOneTw,
+    analysisDirection: config.parameters.analysis_direction,
+    evidenceThreshold: config.detection.evidence_detection_threshold,
+    disabledDetections: new Set(config.DisabledAlerts.disabled_detections as EvidenceType[]),
+  };
 }
 
 /** The value of a detector state bag entry, created on first use. */
